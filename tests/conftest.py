@@ -1,0 +1,46 @@
+"""Shared test set-up: the venv's Node for jsii, cdk.json's context, and app factories."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+# jsii starts `node` from PATH: the venv's Node 24, not the machine's end-of-life Node 20.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+# Imported only after the PATH fix above.
+import aws_cdk as cdk
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """The context of cdk.json; `cdk.App()` under pytest does not read it by itself."""
+    context: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+    return context
+
+
+@pytest.fixture(scope="session")
+def make_app() -> Callable[..., cdk.App]:
+    """Factory for Apps with cdk.json's feature flags plus extra context."""
+
+    def factory(**extra_context: Any) -> cdk.App:
+        return cdk.App(context={**cdk_json_context(), **extra_context})
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def make_stack(make_app: Callable[..., cdk.App]) -> Callable[..., cdk.Stack]:
+    """Factory for an empty stack in us-east-1 with a fixed account, in its own App."""
+
+    def factory(stack_id: str = "TestStack") -> cdk.Stack:
+        env = cdk.Environment(account="123456789012", region="us-east-1")
+        return cdk.Stack(make_app(), stack_id, env=env)
+
+    return factory

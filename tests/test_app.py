@@ -1,0 +1,47 @@
+"""The sample app: its stack, its environment, and the nag gate on every synth."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_s3 as s3
+
+from app import build_app, stack_environment
+
+
+def test_environment_defaults_to_us_east_1_and_agnostic_account() -> None:
+    env = stack_environment({})
+    assert env.region == "us-east-1"
+    assert env.account is None
+
+
+def test_environment_follows_cdk_default_variables() -> None:
+    env = stack_environment(
+        {"CDK_DEFAULT_REGION": "eu-west-2", "CDK_DEFAULT_ACCOUNT": "210987654321"}
+    )
+    assert (env.region, env.account) == ("eu-west-2", "210987654321")
+
+
+def test_play_audio_stack_passes_aws_solutions_with_no_finding(
+    make_app: Callable[..., cdk.App],
+) -> None:
+    app = make_app()
+    stack = build_app(app, {})
+    assembly = app.synth()
+    report = json.loads((Path(assembly.directory) / "validation-report.json").read_text())
+    assert report["pluginReports"] == []
+    assert stack.stack_name == "PlayAudioStack"
+    assert stack.region == "us-east-1"
+    assert cdk.Token.is_unresolved(stack.account)
+
+
+def test_an_unacknowledged_finding_fails_the_synth(make_app: Callable[..., cdk.App]) -> None:
+    app = make_app()
+    stack = build_app(app, {})
+    s3.Bucket(stack, "Careless")
+    with pytest.raises(RuntimeError, match=r"AwsSolutions::AwsSolutions-S1"):
+        app.synth()
