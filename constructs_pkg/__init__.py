@@ -1,5 +1,36 @@
-"""CDK constructs for the Amazon Chime SDK PSTN audio PlayAudio action."""
+"""CDK constructs for the Amazon Chime SDK PSTN audio PlayAudio action.
 
-from constructs_pkg.prompt_bucket import CHIME_SERVICE_PRINCIPAL, PromptBucket
+The constructs are re-exported lazily, so that the stdlib-only parts
+(``constructs_pkg.runtime``, ``constructs_pkg.audio``) import without loading the CDK.
+"""
 
-__all__ = ["CHIME_SERVICE_PRINCIPAL", "PromptBucket"]
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from constructs_pkg.prompt_bucket import CHIME_SERVICE_PRINCIPAL, PromptBucket
+    from constructs_pkg.prompts import Prompt, UnknownPromptError, WavPrompts
+
+_EXPORTS = {
+    "CHIME_SERVICE_PRINCIPAL": "constructs_pkg.prompt_bucket",
+    "PromptBucket": "constructs_pkg.prompt_bucket",
+    "Prompt": "constructs_pkg.prompts",
+    "UnknownPromptError": "constructs_pkg.prompts",
+    "WavPrompts": "constructs_pkg.prompts",
+}
+
+__all__ = [
+    "CHIME_SERVICE_PRINCIPAL",
+    "Prompt",
+    "PromptBucket",
+    "UnknownPromptError",
+    "WavPrompts",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'constructs_pkg' has no attribute {name!r}")
+    return getattr(import_module(_EXPORTS[name]), name)

@@ -1,0 +1,1 @@
+"""Synth-time audio work (WAV checking, normalizing); stdlib only, no CDK imports."""
