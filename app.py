@@ -4,24 +4,50 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
-from constructs_pkg import PromptBucket
+from constructs_pkg import PromptBucket, WavPrompts
 
 DEFAULT_REGION = "us-east-1"
+APP_DIR = Path(__file__).resolve().parent
+DEFAULT_PROMPTS_DIR = "assets/prompts"
 
 
 class PlayAudioStack(cdk.Stack):
-    """Everything a call needs: the prompt bucket (more to come: prompts, SMA, Lambda)."""
+    """Everything a call needs: the prompt bucket and the checked prompts (SMA to come).
+
+    Context: ``promptsDir`` (default assets/prompts, relative to this file) and
+    ``normalizePrompts`` (default false).
+    """
 
     def __init__(
         self, scope: Construct, construct_id: str, *, env: cdk.Environment | None = None
     ) -> None:
         super().__init__(scope, construct_id, env=env)
         self.prompt_bucket = PromptBucket(self, "Prompts")
+        self.prompts = WavPrompts(
+            self,
+            "PromptFiles",
+            prompt_bucket=self.prompt_bucket,
+            source_dir=APP_DIR
+            / str(self.node.try_get_context("promptsDir") or DEFAULT_PROMPTS_DIR),
+            normalize=context_flag(self, "normalizePrompts"),
+        )
+
+
+def context_flag(scope: Construct, key: str) -> bool:
+    """A boolean context value: true/false, as JSON in cdk.json or as text from ``-c``."""
+    value = scope.node.try_get_context(key)
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if str(value).lower() in ("true", "false"):
+        return str(value).lower() == "true"
+    raise ValueError(f"context {key} is {value!r}; expected true or false")
 
 
 def stack_environment(environ: dict[str, str]) -> cdk.Environment:
@@ -39,7 +65,15 @@ def build_app(app: cdk.App, environ: dict[str, str]) -> PlayAudioStack:
     return stack
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """Synthesize; a misconfiguration (bad prompts, bad context) is one message, not a traceback."""
     cdk_app = cdk.App()
-    build_app(cdk_app, dict(os.environ))
+    try:
+        build_app(cdk_app, dict(os.environ))
+    except ValueError as error:
+        sys.exit(f"PlayAudioStack: {error}")
     cdk_app.synth()
+
+
+if __name__ == "__main__":
+    main()

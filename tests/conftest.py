@@ -29,8 +29,8 @@ def cdk_json_context() -> dict[str, Any]:
 def make_app() -> Callable[..., cdk.App]:
     """Factory for Apps with cdk.json's feature flags plus extra context."""
 
-    def factory(**extra_context: Any) -> cdk.App:
-        return cdk.App(context={**cdk_json_context(), **extra_context})
+    def factory(outdir: str | None = None, **extra_context: Any) -> cdk.App:
+        return cdk.App(outdir=outdir, context={**cdk_json_context(), **extra_context})
 
     return factory
 

@@ -11,6 +11,7 @@ import pytest
 from aws_cdk import aws_s3 as s3
 
 from app import build_app, stack_environment
+from tests.audio import wavgen
 
 
 def test_environment_defaults_to_us_east_1_and_agnostic_account() -> None:
@@ -33,7 +34,12 @@ def test_play_audio_stack_passes_aws_solutions_with_no_finding(
     stack = build_app(app, {})
     assembly = app.synth()
     report = json.loads((Path(assembly.directory) / "validation-report.json").read_text())
-    assert report["pluginReports"] == []
+    (nag,) = report["pluginReports"]
+    assert (nag["pluginName"], nag["conclusion"], nag["violations"]) == (
+        "AwsSolutions",
+        "success",
+        [],
+    )
     assert stack.stack_name == "PlayAudioStack"
     assert stack.region == "us-east-1"
     assert cdk.Token.is_unresolved(stack.account)
@@ -45,3 +51,27 @@ def test_an_unacknowledged_finding_fails_the_synth(make_app: Callable[..., cdk.A
     s3.Bucket(stack, "Careless")
     with pytest.raises(RuntimeError, match=r"AwsSolutions::AwsSolutions-S1"):
         app.synth()
+
+
+def test_prompts_dir_and_normalize_come_from_context(
+    make_app: Callable[..., cdk.App], tmp_path: Path
+) -> None:
+    wavgen.write(tmp_path / "hello.wav", wavgen.pcm(rate=16000))
+    app = make_app(promptsDir=str(tmp_path), normalizePrompts="true")
+    stack = build_app(app, {})
+    assert set(stack.prompts.prompts) == {"hello"}
+    assert stack.prompts.normalize is True
+    assert stack.prompts.prompts["hello"].sample_rate == 8000
+
+
+def test_default_prompts_are_the_shipped_8khz_mono_ones(make_app: Callable[..., cdk.App]) -> None:
+    stack = build_app(make_app(), {})
+    assert {"welcome", "goodbye", "error"} <= set(stack.prompts.prompts)
+    assert all(p.sample_rate == 8000 and p.channels == 1 for p in stack.prompts.prompts.values())
+
+
+def test_a_context_flag_that_is_not_a_boolean_is_refused(make_app: Callable[..., cdk.App]) -> None:
+    with pytest.raises(
+        ValueError, match=r"context normalizePrompts is 'yes'; expected true or false"
+    ):
+        build_app(make_app(normalizePrompts="yes"), {})

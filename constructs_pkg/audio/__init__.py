@@ -1,1 +1,5 @@
-"""Synth-time audio work (WAV checking, normalizing); stdlib only, no CDK imports."""
+"""Synth-time audio work, no CDK imports.
+
+wav.py checks prompts with the stdlib only; normalize.py transcodes them
+(numpy, soundfile, soxr: the optional ``normalize`` extra).
+"""
