@@ -1,0 +1,373 @@
+"""Sample SIP media application handler: play a welcome prompt, then hang up.
+
+Environment (read once at import; :func:`load_config` re-reads it for tests):
+
+``PROMPTS_BUCKET``
+    Bucket that holds the prompts.
+``PROMPTS_MANIFEST``
+    JSON object ``{"<name>": {"key": "prompts/welcome.wav", "durationMs": 1234,
+    "rate": 8000, "channels": 1}, ...}``; only ``key`` is used here.
+``WELCOME_PROMPT`` (default ``welcome``), ``FALLBACK_PROMPT`` (default ``error``)
+    Prompt names in the manifest.
+``PLAYBACK_TERMINATORS`` (default ``#``)
+    DTMF digits that stop playback, as one string (``"#*"``); empty for none.
+``PLAYBACK_REPEAT`` (default ``1``, also when blank)
+    How many times each prompt plays, an integer > 0.
+
+Bad configuration never breaks the import: each problem is logged at ERROR.
+A missing or unusable bucket, manifest or prompt makes calls hang up cleanly;
+a bad ``PLAYBACK_TERMINATORS`` or ``PLAYBACK_REPEAT`` falls back to its
+default, since a typo in a playback knob should not take the line down.
+All prompts (welcome, fallback, CALL_UPDATE_REQUESTED) play with the same
+terminators and repeat count.
+
+Event handling (every response passes ``actions.validate_response``):
+
+* NEW_INBOUND_CALL, CALL_ANSWERED: PlayAudio(welcome), Hangup "0".
+* ACTION_SUCCESSFUL: the flow is over once any of our actions has finished,
+  so Hangup "0" -- a call left with no actions would sit in silence until
+  the caller gives up. A finished Hangup gets no actions.
+* ACTION_FAILED: one structured ERROR log line. InvalidAudioSource on
+  PlayAudio/PlayAudioAndGetDigits plays the fallback prompt once, then hangs
+  up, unless the failing audio *is* the fallback or TransactionAttributes
+  say ``fallbackPlayed`` -- the key comparison keeps this loop-free even if
+  the attributes were lost. Everything else: Hangup "0" without CallId (the
+  failed action's CallId may be what was invalid). A failed Hangup gets no
+  actions, so a broken Hangup cannot loop.
+* CALL_UPDATE_REQUESTED: Arguments ``prompt`` naming a known prompt plays it
+  then hangs up; ``action`` = ``hangup`` hangs up; anything else: no actions
+  (an empty action list keeps the actions in progress).
+* INVALID_LAMBDA_RESPONSE: logged, then a bare Hangup "0".
+* HANGUP: no actions; the call is already ending (on a one-leg call the
+  service ignores the response anyway).
+* RINGING, NEW_OUTBOUND_CALL: no actions; the outbound leg is not answered
+  yet, and CALL_ANSWERED starts the prompt.
+* DIGITS_RECEIVED: no actions; it only follows ReceiveDigits, which this
+  flow never uses (PlaybackTerminators are handled by the service itself).
+* ACTION_INTERRUPTED: no actions; the service ignores this response.
+* Unknown or malformed events, and any exception: logged, bare Hangup "0".
+
+TransactionAttributes: a response without them keeps the stored ones, so
+they are left out unless the handler sets one; then the incoming attributes
+are merged in (a different key set would replace them). If the merge would
+break the 100-pair/20 KB limits, the attributes are left out.
+
+Logging imports :mod:`logging` lazily: the happy path logs nothing, which
+keeps a cold import cheap (logging is the slowest stdlib import here). The
+Lambda runtime has already imported it, so this costs nothing there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from .actions import (
+    ACTION_HANGUP,
+    ACTION_PLAY_AUDIO,
+    ACTION_PLAY_AUDIO_AND_GET_DIGITS,
+    dtmf_list_error,
+    hangup,
+    play_audio,
+    positive_int_error,
+    response,
+    s3_audio_source,
+)
+from .events import (
+    ACTION_FAILED,
+    ACTION_INTERRUPTED,
+    ACTION_SUCCESSFUL,
+    CALL_ANSWERED,
+    CALL_UPDATE_REQUESTED,
+    DIGITS_RECEIVED,
+    HANGUP,
+    INVALID_LAMBDA_RESPONSE,
+    NEW_INBOUND_CALL,
+    NEW_OUTBOUND_CALL,
+    RINGING,
+    InvocationEvent,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import logging
+    from collections.abc import Mapping
+    from typing import Any
+
+DEFAULT_WELCOME_PROMPT = "welcome"
+DEFAULT_FALLBACK_PROMPT = "error"
+DEFAULT_PLAYBACK_TERMINATORS = "#"
+DEFAULT_PLAYBACK_REPEAT = 1
+FALLBACK_PLAYED = "fallbackPlayed"
+
+_AUDIO_ACTIONS = (ACTION_PLAY_AUDIO, ACTION_PLAY_AUDIO_AND_GET_DIGITS)
+_NO_ACTION_EVENTS = (HANGUP, RINGING, NEW_OUTBOUND_CALL, DIGITS_RECEIVED, ACTION_INTERRUPTED)
+
+
+def _logger() -> logging.Logger:
+    """This module's logger, importing logging on first use; level INFO is set once."""
+    import logging
+
+    logger = logging.getLogger(__name__)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+    return logger
+
+
+class Config:
+    """Handler settings parsed from the environment; ``errors`` lists what was wrong."""
+
+    __slots__ = ("bucket", "errors", "fallback", "prompts", "repeat", "terminators", "welcome")
+
+    def __init__(
+        self,
+        bucket: str | None,
+        prompts: dict[str, str],
+        welcome: str,
+        fallback: str,
+        terminators: list[str] | None,
+        repeat: int,
+        errors: tuple[str, ...],
+    ) -> None:
+        self.bucket = bucket
+        self.prompts = prompts
+        self.welcome = welcome
+        self.fallback = fallback
+        self.terminators = terminators
+        self.repeat = repeat
+        self.errors = errors
+
+    def audio_source(self, name: str) -> dict[str, str] | None:
+        """The S3 AudioSource of a prompt, or None if it is not configured."""
+        key = self.prompts.get(name)
+        if self.bucket is None or key is None:
+            return None
+        return s3_audio_source(self.bucket, key)
+
+
+def _parse_manifest(raw: str | None, errors: list[str]) -> dict[str, str]:
+    """Prompt name -> S3 key; bad entries are skipped, a bad manifest gives none."""
+    if raw is None or not raw.strip():
+        errors.append("PROMPTS_MANIFEST is not set; calls will hang up")
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        errors.append(f"PROMPTS_MANIFEST is not valid JSON ({exc}); calls will hang up")
+        return {}
+    if not isinstance(data, dict):
+        errors.append("PROMPTS_MANIFEST is not a JSON object; calls will hang up")
+        return {}
+    prompts = {}
+    for name, entry in data.items():
+        key = entry.get("key") if isinstance(entry, dict) else None
+        if isinstance(key, str) and key:
+            prompts[name] = key
+        else:
+            errors.append(f"PROMPTS_MANIFEST entry {name!r} has no non-empty 'key'; ignored")
+    return prompts
+
+
+def _parse_terminators(raw: str | None, errors: list[str]) -> list[str] | None:
+    value = DEFAULT_PLAYBACK_TERMINATORS if raw is None else raw.strip()
+    if not value:
+        return None
+    error = dtmf_list_error("PLAYBACK_TERMINATORS", list(value))
+    if error:
+        errors.append(f"{error}; using {DEFAULT_PLAYBACK_TERMINATORS!r}")
+        return list(DEFAULT_PLAYBACK_TERMINATORS)
+    return list(value)
+
+
+def _parse_repeat(raw: str | None, errors: list[str]) -> int:
+    value = (raw or "").strip()
+    if not value:
+        return DEFAULT_PLAYBACK_REPEAT
+    error = positive_int_error("PLAYBACK_REPEAT", value)
+    if error:
+        errors.append(f"{error}; using {DEFAULT_PLAYBACK_REPEAT}")
+        return DEFAULT_PLAYBACK_REPEAT
+    return int(value)
+
+
+def load_config(environ: Mapping[str, str]) -> Config:
+    """Parse the handler settings; never raises, logs each problem at ERROR."""
+    errors: list[str] = []
+    bucket = (environ.get("PROMPTS_BUCKET") or "").strip() or None
+    if bucket is None:
+        errors.append("PROMPTS_BUCKET is not set; calls will hang up")
+    prompts = _parse_manifest(environ.get("PROMPTS_MANIFEST"), errors)
+    welcome = (environ.get("WELCOME_PROMPT") or "").strip() or DEFAULT_WELCOME_PROMPT
+    fallback = (environ.get("FALLBACK_PROMPT") or "").strip() or DEFAULT_FALLBACK_PROMPT
+    if prompts and welcome not in prompts:
+        errors.append(f"WELCOME_PROMPT {welcome!r} is not in PROMPTS_MANIFEST; calls will hang up")
+    if prompts and fallback not in prompts:
+        errors.append(
+            f"FALLBACK_PROMPT {fallback!r} is not in PROMPTS_MANIFEST; "
+            "audio failures will hang up without it"
+        )
+    terminators = _parse_terminators(environ.get("PLAYBACK_TERMINATORS"), errors)
+    repeat = _parse_repeat(environ.get("PLAYBACK_REPEAT"), errors)
+    for error in errors:
+        _logger().error("invalid configuration: %s", error)
+    return Config(bucket, prompts, welcome, fallback, terminators, repeat, tuple(errors))
+
+
+CONFIG = load_config(os.environ)
+
+
+def _prompt_then_hangup(
+    config: Config, source: dict[str, str], call_id: str | None
+) -> list[dict[str, Any]]:
+    return [
+        play_audio(
+            source,
+            call_id=call_id,
+            playback_terminators=config.terminators,
+            repeat=config.repeat,
+        ),
+        hangup(call_id=call_id),
+    ]
+
+
+def _play_prompt(config: Config, name: str, event: InvocationEvent) -> dict[str, Any]:
+    source = config.audio_source(name)
+    if source is None:
+        _logger().error(
+            "prompt %r is not configured; hanging up",
+            name,
+            extra={"eventType": event.event_type, "prompt": name, "callId": event.call_id},
+        )
+        return response([hangup(call_id=event.call_id)])
+    return response(_prompt_then_hangup(config, source, event.call_id))
+
+
+def _failing_keys(parameters: dict[str, Any]) -> set[str]:
+    """The S3 keys of the audio a failed PlayAudio/PlayAudioAndGetDigits used."""
+    sources = (parameters.get("AudioSource"), parameters.get("FailureAudioSource"))
+    keys = (source.get("Key") for source in sources if isinstance(source, dict))
+    return {key for key in keys if isinstance(key, str)}
+
+
+def _on_action_failed(event: InvocationEvent, config: Config) -> dict[str, Any]:
+    parameters = event.action_parameters
+    actions: list[dict[str, Any]] = []
+    if (
+        event.error_type == "InvalidAudioSource"
+        and event.action_type in _AUDIO_ACTIONS
+        and event.transaction_attributes.get(FALLBACK_PLAYED) != "true"
+    ):
+        fallback = config.audio_source(config.fallback)
+        if fallback is not None and fallback["Key"] not in _failing_keys(parameters):
+            call_id = parameters.get("CallId")
+            target = call_id if isinstance(call_id, str) and call_id else event.call_id
+            actions = _prompt_then_hangup(config, fallback, target)
+    if actions:
+        recovery = "fallback"
+    elif event.action_type == ACTION_HANGUP:
+        recovery = "none"
+    else:
+        recovery = "hangup"
+    _logger().error(
+        "%s failed with %s: %s (recovery: %s)",
+        event.action_type,
+        event.error_type,
+        event.error_message,
+        recovery,
+        extra={
+            "eventType": event.event_type,
+            "errorType": event.error_type,
+            "errorMessage": event.error_message,
+            "failedAction": {"Type": event.action_type, "Parameters": parameters},
+            "callId": event.call_id,
+            "transactionId": event.transaction_id,
+            "recovery": recovery,
+        },
+    )
+    if recovery == "none":
+        return response([])
+    if recovery == "hangup":
+        return response([hangup()])
+    attributes = {**event.transaction_attributes, FALLBACK_PLAYED: "true"}
+    try:
+        return response(actions, attributes)
+    except ValueError:
+        # No room next to the caller's attributes; the key comparison above
+        # still stops the fallback from being played twice.
+        return response(actions)
+
+
+def _on_call_update(event: InvocationEvent, config: Config) -> dict[str, Any]:
+    arguments = event.action_parameters.get("Arguments")
+    arguments = arguments if isinstance(arguments, dict) else {}
+    prompt = arguments.get("prompt")
+    if isinstance(prompt, str) and prompt in config.prompts:
+        return _play_prompt(config, prompt, event)
+    if arguments.get("action") == "hangup":
+        return response([hangup(call_id=event.call_id)])
+    _logger().warning(
+        "CALL_UPDATE_REQUESTED without a known prompt or action; no actions",
+        extra={
+            "eventType": event.event_type,
+            # Argument values may be sensitive (the AWS SDKs redact them): names only.
+            "argumentNames": sorted(str(name) for name in arguments),
+            "callId": event.call_id,
+            "transactionId": event.transaction_id,
+        },
+    )
+    return response([])
+
+
+def handle(event: object, config: Config) -> dict[str, Any]:
+    """The response to one invocation event under the given configuration."""
+    parsed = InvocationEvent(event)
+    kind = parsed.event_type
+    if kind in (NEW_INBOUND_CALL, CALL_ANSWERED):
+        return _play_prompt(config, config.welcome, parsed)
+    if kind == ACTION_SUCCESSFUL:
+        if parsed.action_type == ACTION_HANGUP:
+            return response([])
+        return response([hangup(call_id=parsed.call_id)])
+    if kind == ACTION_FAILED:
+        return _on_action_failed(parsed, config)
+    if kind == CALL_UPDATE_REQUESTED:
+        return _on_call_update(parsed, config)
+    if kind in _NO_ACTION_EVENTS:
+        return response([])
+    if kind == INVALID_LAMBDA_RESPONSE:
+        _logger().error(
+            "the previous response was rejected: %s: %s; hanging up",
+            parsed.error_type,
+            parsed.error_message,
+            extra={
+                "eventType": kind,
+                "errorType": parsed.error_type,
+                "errorMessage": parsed.error_message,
+                "callId": parsed.call_id,
+                "transactionId": parsed.transaction_id,
+            },
+        )
+    else:
+        _logger().error(
+            "unknown or malformed event (%s); hanging up",
+            kind if kind is not None else type(event).__name__,
+            extra={"eventType": kind, "transactionId": parsed.transaction_id},
+        )
+    return response([hangup()])
+
+
+def _safe_hangup() -> dict[str, Any]:
+    """A valid bare Hangup response built without any code that could fail."""
+    return {
+        "SchemaVersion": "1.0",
+        "Actions": [{"Type": "Hangup", "Parameters": {"SipResponseCode": "0"}}],
+    }
+
+
+def handler(event: object, context: object) -> dict[str, Any]:
+    """Lambda entry point: never raises, always returns a response object."""
+    try:
+        return handle(event, CONFIG)
+    except Exception:
+        _logger().exception("unhandled error; hanging up")
+        return _safe_hangup()

@@ -1,0 +1,81 @@
+"""Runtime tests import the Lambda asset folder as the top-level package ``runtime``.
+
+That is how Lambda imports it (``runtime.handler.handler``), it proves the
+folder is self-contained (relative imports only), and it keeps
+``constructs_pkg/__init__.py`` -- which imports aws_cdk -- out of these tests.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PACKAGE_PARENT = Path(__file__).resolve().parents[2] / "constructs_pkg"
+if str(PACKAGE_PARENT) not in sys.path:
+    sys.path.insert(0, str(PACKAGE_PARENT))
+
+BUCKET = "chime-prompts-123456789012"
+CALL_ID = "6a7d6ac6-8b1e-4b8f-9a1e-1b2c3d4e5f60"
+TRANSACTION_ID = "0e3f6b0a-4c3e-4d1a-9f4e-7c5d2b8a9e10"
+MANIFEST = {
+    "welcome": {"key": "prompts/welcome.wav", "durationMs": 2150, "rate": 8000, "channels": 1},
+    "error": {"key": "prompts/error.wav", "durationMs": 1320, "rate": 8000, "channels": 1},
+    "closed": {"key": "prompts/closed.wav", "durationMs": 3040, "rate": 8000, "channels": 1},
+}
+ENV = {"PROMPTS_BUCKET": BUCKET, "PROMPTS_MANIFEST": json.dumps(MANIFEST)}
+
+
+def call_details(
+    transaction_attributes: dict[str, str] | None = None, direction: str = "Inbound"
+) -> dict[str, Any]:
+    """CallDetails as the SIP media application sends them for a one-leg call."""
+    details: dict[str, Any] = {
+        "TransactionId": TRANSACTION_ID,
+        "AwsAccountId": "123456789012",
+        "AwsRegion": "us-east-1",
+        "SipRuleId": "aafbd402-b7a2-4992-92f8-496b4563c492",
+        "SipMediaApplicationId": "e88f4e49-dd21-4a3f-b538-bc84eae11505",
+        "Participants": [
+            {
+                "CallId": CALL_ID,
+                "ParticipantTag": "LEG-A",
+                "To": "+12065550100",
+                "From": "+15105550101",
+                "Direction": direction,
+                "StartTimeInMilliseconds": "1700000000000",
+                "Status": "Connected",
+            }
+        ],
+    }
+    if transaction_attributes is not None:
+        details["TransactionAttributes"] = transaction_attributes
+    return details
+
+
+@pytest.fixture
+def make_event() -> Callable[..., dict[str, Any]]:
+    """Factory for invocation events: make_event(type, action_data=None, attributes=None)."""
+
+    def factory(
+        event_type: str,
+        action_data: dict[str, Any] | None = None,
+        attributes: dict[str, str] | None = None,
+        sequence: int = 2,
+        direction: str = "Inbound",
+    ) -> dict[str, Any]:
+        event: dict[str, Any] = {
+            "SchemaVersion": "1.0",
+            "Sequence": sequence,
+            "InvocationEventType": event_type,
+            "CallDetails": call_details(attributes, direction),
+        }
+        if action_data is not None:
+            event["ActionData"] = action_data
+        return event
+
+    return factory
