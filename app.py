@@ -11,7 +11,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
-from constructs_pkg import PromptBucket, WavPrompts
+from constructs_pkg import PromptBucket, SipMediaApplication, SipRule, WavPrompts
 
 DEFAULT_REGION = "us-east-1"
 APP_DIR = Path(__file__).resolve().parent
@@ -19,10 +19,11 @@ DEFAULT_PROMPTS_DIR = "assets/prompts"
 
 
 class PlayAudioStack(cdk.Stack):
-    """Everything a call needs: the prompt bucket and the checked prompts (SMA to come).
+    """Everything a call needs: prompt bucket, checked prompts, the SMA and its handler.
 
-    Context: ``promptsDir`` (default assets/prompts, relative to this file) and
-    ``normalizePrompts`` (default false).
+    Context: ``promptsDir`` (default assets/prompts, relative to this file),
+    ``normalizePrompts`` (default false), and ``phoneNumber`` or ``sipHostname``
+    (default none), which add a SIP rule routing that number or host to the SMA.
     """
 
     def __init__(
@@ -38,6 +39,18 @@ class PlayAudioStack(cdk.Stack):
             / str(self.node.try_get_context("promptsDir") or DEFAULT_PROMPTS_DIR),
             normalize=context_flag(self, "normalizePrompts"),
         )
+        self.sma = SipMediaApplication(self, "Sma", prompts=[self.prompts])
+        phone_number = self.node.try_get_context("phoneNumber")
+        hostname = self.node.try_get_context("sipHostname")
+        self.sip_rule: SipRule | None = None
+        if phone_number or hostname:
+            self.sip_rule = SipRule(
+                self,
+                "SipRule",
+                sip_media_application=self.sma,
+                phone_number=str(phone_number) if phone_number else None,
+                request_uri_hostname=str(hostname) if hostname else None,
+            )
 
 
 def context_flag(scope: Construct, key: str) -> bool:
@@ -70,7 +83,7 @@ def main() -> None:
     cdk_app = cdk.App()
     try:
         build_app(cdk_app, dict(os.environ))
-    except ValueError as error:
+    except (ValueError, LookupError) as error:
         sys.exit(f"PlayAudioStack: {error}")
     cdk_app.synth()
 

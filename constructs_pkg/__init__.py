@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from constructs_pkg.prompt_bucket import CHIME_SERVICE_PRINCIPAL, PromptBucket
     from constructs_pkg.prompts import Prompt, UnknownPromptError, WavPrompts
+    from constructs_pkg.sip_media_application import SipMediaApplication
+    from constructs_pkg.sip_rule import SipRule, SipRuleTarget
 
 _EXPORTS = {
     "CHIME_SERVICE_PRINCIPAL": "constructs_pkg.prompt_bucket",
@@ -19,12 +21,18 @@ _EXPORTS = {
     "Prompt": "constructs_pkg.prompts",
     "UnknownPromptError": "constructs_pkg.prompts",
     "WavPrompts": "constructs_pkg.prompts",
+    "SipMediaApplication": "constructs_pkg.sip_media_application",
+    "SipRule": "constructs_pkg.sip_rule",
+    "SipRuleTarget": "constructs_pkg.sip_rule",
 }
 
 __all__ = [
     "CHIME_SERVICE_PRINCIPAL",
     "Prompt",
     "PromptBucket",
+    "SipMediaApplication",
+    "SipRule",
+    "SipRuleTarget",
     "UnknownPromptError",
     "WavPrompts",
 ]

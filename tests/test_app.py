@@ -56,12 +56,13 @@ def test_an_unacknowledged_finding_fails_the_synth(make_app: Callable[..., cdk.A
 def test_prompts_dir_and_normalize_come_from_context(
     make_app: Callable[..., cdk.App], tmp_path: Path
 ) -> None:
-    wavgen.write(tmp_path / "hello.wav", wavgen.pcm(rate=16000))
+    for name in ("welcome", "error"):
+        wavgen.write(tmp_path / f"{name}.wav", wavgen.pcm(rate=16000))
     app = make_app(promptsDir=str(tmp_path), normalizePrompts="true")
     stack = build_app(app, {})
-    assert set(stack.prompts.prompts) == {"hello"}
+    assert set(stack.prompts.prompts) == {"welcome", "error"}
     assert stack.prompts.normalize is True
-    assert stack.prompts.prompts["hello"].sample_rate == 8000
+    assert stack.prompts.prompts["welcome"].sample_rate == 8000
 
 
 def test_default_prompts_are_the_shipped_8khz_mono_ones(make_app: Callable[..., cdk.App]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import aws_cdk as cdk
 import pytest
@@ -11,19 +10,10 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match, Template
 
 from constructs_pkg import PromptBucket
+from tests.templates import chime_statements
 
 SMA_A = "arn:aws:chime:us-east-1:123456789012:sma/aaaaaaaa-1111-2222-3333-444444444444"
 SMA_B = "arn:aws:chime:us-east-1:123456789012:sma/bbbbbbbb-1111-2222-3333-444444444444"
-
-
-def chime_statements(template: Template) -> list[dict[str, Any]]:
-    """Every bucket-policy statement whose principal is the Chime service."""
-    found = []
-    for policy in template.find_resources("AWS::S3::BucketPolicy").values():
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            if statement.get("Principal") == {"Service": "voiceconnector.chime.amazonaws.com"}:
-                found.append(statement)
-    return found
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,36 @@
+"""Custom-resource Lambda code (boto3 allowed here), shipped as an asset.
+
+Each module is one handler for ``aws_cdk.custom_resources.Provider``. This file is
+also imported by the constructs at synth time, so it stays free of boto3 and holds
+only what both sides share: the IAM actions each handler needs, and the
+patterns of the values they check (use ``fullmatch``).
+"""
+
+import re
+
+CHIME_NAME = re.compile(r"[a-zA-Z0-9 _.-]{1,256}")
+"""A SIP media application or SIP rule name."""
+E164_NUMBER = re.compile(r"\+[1-9][0-9]{1,14}")
+"""A phone number in E.164: '+', country code and number, at most 15 digits."""
+_HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HOSTNAME = re.compile(rf"(?=.{{1,253}}$){_HOST_LABEL}(?:\.{_HOST_LABEL})*")
+"""A DNS host name, such as a Voice Connector's outbound host name."""
+
+SIP_RULE_ACTIONS: tuple[str, ...] = (
+    "chime:CreateSipRule",
+    "chime:DeleteSipRule",
+    "chime:GetSipRule",
+    "chime:ListSipRules",
+    "chime:UpdateSipRule",
+)
+"""The IAM actions ``sip_rule`` calls; grant them on Resource ``*``.
+
+Service prefix ``chime`` covers the chime-sdk-voice API (Service Authorization
+Reference, "Actions, resources, and condition keys for Amazon Chime"). There is no
+SIP-rule resource type. GetSipRule and DeleteSipRule support no resource-level
+permissions. CreateSipRule, UpdateSipRule and ListSipRules name
+``sip-media-application`` (``arn:${Partition}:chime:${Region}:${Account}:sma/${Id}``)
+as an optional resource type, but the handler lists rules unfiltered and disables
+rules without naming targets, and how an SMA-scoped grant treats such calls is not
+documented.
+"""

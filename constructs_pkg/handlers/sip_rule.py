@@ -1,0 +1,494 @@
+"""Custom resource for an Amazon Chime SDK SIP rule, which has no CloudFormation type.
+
+Runs as the ``on_event_handler`` of ``aws_cdk.custom_resources.Provider``
+(handler ``handlers.sip_rule.on_event``). The provider framework answers
+CloudFormation: ``on_event`` returns ``{"PhysicalResourceId", "Data"}`` or raises.
+
+Properties. CloudFormation hands every scalar over as a string:
+
+- ``Name``: 1-256 characters of ``[a-zA-Z0-9 _.-]``.
+- ``TriggerType``: ``ToPhoneNumber`` or ``RequestUriHostname``.
+- ``TriggerValue``: an E.164 number (``+12065550100``) or a host name.
+- ``TargetApplications``: 1-25 of ``{SipMediaApplicationId, Priority, AwsRegion}``;
+  ``Priority`` is a whole number >= 1 (``"1"``), one target per region.
+
+Anything else (apart from ``ServiceToken`` and ``ServiceTimeout``) is rejected, all
+problems in one error.
+
+Behaviour:
+
+- Create: adopt a rule with the same Name, TriggerType and TriggerValue if one
+  exists (a replayed Create, or a rule left behind), else CreateSipRule.
+  Either way the rule ends enabled with the requested targets.
+  Physical id and ``Data.SipRuleId``: the SIP rule id.
+- Update: UpdateSipRule cannot change the trigger, so a changed trigger (old
+  against new properties) creates a new rule and returns its id; CloudFormation
+  then deletes the old one. Otherwise GetSipRule, then UpdateSipRule (Name,
+  targets, enabled) on the same id. A rule deleted out of band is recreated.
+- Delete: GetSipRule, UpdateSipRule(Disabled=True) unless already disabled
+  (a rule must be disabled before deletion), DeleteSipRule. NotFoundException
+  at any step means already gone. SIP rule ids are UUIDs; a physical id that is
+  not one (the provider framework's ``AWSCDK::...`` markers, a log stream name)
+  never named a rule, so Delete succeeds without calling the API. A UUID that is
+  not a rule (a request id) answers NotFoundException.
+
+Retries: ThrottledClientException, ServiceUnavailableException,
+ServiceFailureException and connection errors, with the backoff in
+``BACKOFF_SECONDS`` (47 s of sleep at most, so keep the Lambda timeout at 2
+minutes or more). Calls that carry targets also retry NotFoundException and a
+BadRequestException that mentions the SIP media application: right after an
+SMA is created, outside us-east-1 especially, the SIP rule API may not see it
+yet. DeleteSipRule also retries ConflictException (the disable may not be
+visible yet). A retried create lists again first, so an attempt that did succeed
+is adopted, not duplicated. botocore's own retries are off so that this is the
+only retry loop. Any other error fails at once, naming the rule and the API error.
+
+IAM: ``REQUIRED_ACTIONS``, on Resource ``*`` (why: ``handlers.SIP_RULE_ACTIONS``).
+Logging: one line per API call, its fields passed as ``extra`` so that Lambda's
+JSON log format turns them into keys.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict, TypeVar
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from . import CHIME_NAME, E164_NUMBER, HOSTNAME, SIP_RULE_ACTIONS
+
+if TYPE_CHECKING:
+    from mypy_boto3_chime_sdk_voice.client import ChimeSDKVoiceClient
+    from mypy_boto3_chime_sdk_voice.type_defs import (
+        SipRuleTargetApplicationTypeDef,
+        SipRuleTypeDef,
+    )
+
+REQUIRED_ACTIONS: tuple[str, ...] = SIP_RULE_ACTIONS
+
+BACKOFF_SECONDS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, 16.0)
+"""Sleeps between the attempts of one step: 7 attempts, 47 s in all."""
+
+logger = logging.getLogger(__name__)
+logger.setLevel(logging.INFO)
+
+TriggerType = Literal["ToPhoneNumber", "RequestUriHostname"]
+_TRIGGER_TYPES: tuple[TriggerType, ...] = ("ToPhoneNumber", "RequestUriHostname")
+_TARGET_KEYS = frozenset({"SipMediaApplicationId", "Priority", "AwsRegion"})
+# ServiceToken and ServiceTimeout configure the custom resource; CloudFormation passes them on.
+_PROPERTY_KEYS = frozenset(
+    {"ServiceToken", "ServiceTimeout", "Name", "TriggerType", "TriggerValue", "TargetApplications"}
+)
+_MAX_TARGETS = 25
+
+_REGION_RE = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
+_PRIORITY_RE = re.compile(r"[1-9][0-9]*")
+_NO_SPACE_RE = re.compile(r"\S+")
+_RULE_ID_RE = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE
+)
+_SMA_MENTION_RE = re.compile(r"sip[ _-]?media[ _-]?application|\bSMA\b", re.IGNORECASE)
+
+_TRANSIENT_CODES = frozenset(
+    {"ThrottledClientException", "ServiceUnavailableException", "ServiceFailureException"}
+)
+_CLIENT_CONFIG = Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=20)
+
+_T = TypeVar("_T")
+
+
+class PropertyError(ValueError):
+    """The resource properties are not a valid SIP rule."""
+
+
+class SipRuleError(RuntimeError):
+    """A SIP rule API call failed for good."""
+
+
+class Response(TypedDict):
+    """What the provider framework expects back from ``on_event``."""
+
+    PhysicalResourceId: str
+    Data: NotRequired[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One target SIP media application of a rule."""
+
+    sma_id: str
+    priority: int
+    region: str
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """The validated properties of a SIP rule."""
+
+    name: str
+    trigger_type: TriggerType
+    trigger_value: str
+    targets: tuple[Target, ...]
+
+    def api_targets(self) -> list[SipRuleTargetApplicationTypeDef]:
+        """The targets in the shape the API takes."""
+        return [
+            {"SipMediaApplicationId": t.sma_id, "Priority": t.priority, "AwsRegion": t.region}
+            for t in self.targets
+        ]
+
+
+def parse_properties(props: Mapping[str, Any]) -> RuleSpec:
+    """Validate CloudFormation's string-valued properties; one error lists every problem."""
+    errors = [f"unknown property {key!r}" for key in sorted(set(props) - _PROPERTY_KEYS)]
+
+    name = props.get("Name")
+    if not (isinstance(name, str) and CHIME_NAME.fullmatch(name)):
+        errors.append(f"Name: expected 1-256 characters of [a-zA-Z0-9 _.-], got {name!r}")
+
+    raw_type = props.get("TriggerType")
+    trigger_type = next((t for t in _TRIGGER_TYPES if t == raw_type), None)
+    if trigger_type is None:
+        errors.append(f"TriggerType: expected one of {list(_TRIGGER_TYPES)}, got {raw_type!r}")
+
+    value = props.get("TriggerValue")
+    if trigger_type == "ToPhoneNumber" and not (
+        isinstance(value, str) and E164_NUMBER.fullmatch(value)
+    ):
+        errors.append(
+            f"TriggerValue: expected an E.164 phone number such as '+12065550100', got {value!r}"
+        )
+    if trigger_type == "RequestUriHostname" and not (
+        isinstance(value, str) and HOSTNAME.fullmatch(value)
+    ):
+        errors.append(f"TriggerValue: expected a host name, got {value!r}")
+
+    targets = _parse_targets(props.get("TargetApplications"), errors)
+
+    if errors:
+        raise PropertyError("Invalid SIP rule properties: " + "; ".join(errors))
+    assert isinstance(name, str) and isinstance(value, str) and trigger_type is not None
+    return RuleSpec(name, trigger_type, value, targets)
+
+
+def _parse_targets(raw: object, errors: list[str]) -> tuple[Target, ...]:
+    """Validate TargetApplications, appending problems to ``errors``."""
+    if not isinstance(raw, list) or not 1 <= len(raw) <= _MAX_TARGETS:
+        errors.append(
+            f"TargetApplications: expected a list of 1-{_MAX_TARGETS} targets, got {raw!r}"
+        )
+        return ()
+    targets: list[Target] = []
+    for i, entry in enumerate(raw):
+        where = f"TargetApplications[{i}]"
+        if not isinstance(entry, Mapping):
+            errors.append(f"{where}: expected an object, got {entry!r}")
+            continue
+        if set(entry) != _TARGET_KEYS:
+            errors.append(f"{where}: expected exactly {sorted(_TARGET_KEYS)}, got {sorted(entry)}")
+            continue
+        sma_id, priority, region = (
+            entry["SipMediaApplicationId"],
+            entry["Priority"],
+            entry["AwsRegion"],
+        )
+        found = len(errors)
+        if not _is_sma_id(sma_id):
+            errors.append(
+                f"{where}.SipMediaApplicationId: expected the SMA id (not its ARN), got {sma_id!r}"
+            )
+        number = _parse_priority(priority)
+        if number is None:
+            errors.append(
+                f"{where}.Priority: expected a whole number >= 1 such as '1', got {priority!r}"
+            )
+        if not (isinstance(region, str) and _REGION_RE.fullmatch(region)):
+            errors.append(
+                f"{where}.AwsRegion: expected a region such as 'us-east-1', got {region!r}"
+            )
+        if number is not None and len(errors) == found:
+            targets.append(Target(sma_id, number, region))
+    regions = [t.region for t in targets]
+    duplicates = sorted({r for r in regions if regions.count(r) > 1})
+    if duplicates:
+        errors.append(f"TargetApplications: one target per region allowed, repeated {duplicates}")
+    return tuple(targets)
+
+
+def _is_sma_id(raw: object) -> bool:
+    """An SMA id, not its ARN (``CfnSipMediaApplication`` exposes both)."""
+    return isinstance(raw, str) and bool(_NO_SPACE_RE.fullmatch(raw)) and not raw.startswith("arn:")
+
+
+def _parse_priority(raw: object) -> int | None:
+    """CloudFormation sends "1"; direct callers may send 1. Booleans are not numbers here."""
+    if isinstance(raw, str) and _PRIORITY_RE.fullmatch(raw):
+        return int(raw)
+    if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 1:
+        return raw
+    return None
+
+
+def _is_rule_id(physical_id: str) -> bool:
+    return bool(_RULE_ID_RE.fullmatch(physical_id))
+
+
+def _error_code(err: ClientError) -> str:
+    return err.response.get("Error", {}).get("Code", "")
+
+
+def _describe(err: Exception) -> str:
+    if isinstance(err, ClientError):
+        message = err.response.get("Error", {}).get("Message", "")
+        return f"{err.operation_name} returned {_error_code(err)}: {message}"
+    return f"{type(err).__name__}: {err}"
+
+
+def _never(err: ClientError) -> bool:
+    return False
+
+
+def _is_conflict(err: ClientError) -> bool:
+    return _error_code(err) == "ConflictException"
+
+
+def _targets_not_visible(spec: RuleSpec) -> Callable[[ClientError], bool]:
+    """Errors of a call carrying targets that mean 'the SMA is not visible yet'.
+
+    NotFoundException always qualifies: these calls name no rule id that could be
+    missing (create), or run right after the rule was found (adopt, update).
+    """
+    sma_ids = [t.sma_id for t in spec.targets]
+
+    def predicate(err: ClientError) -> bool:
+        code = _error_code(err)
+        message = err.response.get("Error", {}).get("Message", "")
+        mentions_sma = bool(_SMA_MENTION_RE.search(message)) or any(i in message for i in sma_ids)
+        return code == "NotFoundException" or (code == "BadRequestException" and mentions_sma)
+
+    return predicate
+
+
+def _log(level: int, event: str, **fields: str | int | float) -> None:
+    """One line: readable as text, and ``fields`` become keys under Lambda's JSON format."""
+    details = " ".join(f"{key}={value}" for key, value in fields.items())
+    logger.log(level, "%s %s", event, details, extra=fields)
+
+
+@contextmanager
+def _api_call(operation: str, rule: str) -> Iterator[None]:
+    """Log one JSON line per API call: operation, rule, outcome, duration."""
+    start = time.monotonic()
+    outcome = "ok"
+    try:
+        yield
+    except ClientError as err:
+        outcome = _error_code(err)
+        raise
+    except Exception as err:
+        outcome = type(err).__name__
+        raise
+    finally:
+        level = logging.INFO if outcome == "ok" else logging.WARNING
+        ms = round((time.monotonic() - start) * 1000)
+        _log(level, "api_call", api=operation, rule=rule, outcome=outcome, ms=ms)
+
+
+class _SipRules:
+    """The SIP rule operations, over one client, with retries."""
+
+    def __init__(self, client: ChimeSDKVoiceClient, sleep: Callable[[float], None]) -> None:
+        self._client = client
+        self._sleep = sleep
+
+    def create_or_adopt(self, spec: RuleSpec) -> str:
+        """Return the id of an enabled rule matching ``spec``, adopting an existing one."""
+
+        def step() -> str:
+            existing = self._find(spec)
+            if existing is not None:
+                _log(logging.INFO, "adopt", rule=spec.name, sip_rule_id=existing)
+                self._put(existing, spec)
+                return existing
+            with _api_call("CreateSipRule", spec.name):
+                created = self._client.create_sip_rule(
+                    Name=spec.name,
+                    TriggerType=spec.trigger_type,
+                    TriggerValue=spec.trigger_value,
+                    Disabled=False,
+                    TargetApplications=spec.api_targets(),
+                )
+            return created["SipRule"]["SipRuleId"]
+
+        return self._retrying("create", spec.name, step, _targets_not_visible(spec))
+
+    def update(self, rule_id: str, spec: RuleSpec, old_props: Mapping[str, Any]) -> str:
+        """Apply ``spec`` to ``rule_id``; return the id of the rule that now serves it."""
+        old_trigger = (old_props.get("TriggerType"), old_props.get("TriggerValue"))
+        if old_trigger != (spec.trigger_type, spec.trigger_value):
+            _log(logging.INFO, "replace_trigger_changed", rule=spec.name, sip_rule_id=rule_id)
+            return self.create_or_adopt(spec)
+        if not _is_rule_id(rule_id) or self._get(rule_id) is None:
+            _log(logging.WARNING, "recreate_missing_rule", rule=spec.name, sip_rule_id=rule_id)
+            return self.create_or_adopt(spec)
+        self._retrying(
+            "update", spec.name, lambda: self._put(rule_id, spec), _targets_not_visible(spec)
+        )
+        return rule_id
+
+    def delete(self, rule_id: str) -> None:
+        """Disable, then delete; a rule that is already gone is success."""
+        if not _is_rule_id(rule_id):
+            _log(logging.INFO, "skip_delete_not_a_rule_id", sip_rule_id=rule_id)
+            return
+        rule = self._get(rule_id)
+        if rule is None:
+            return
+        name = rule.get("Name", rule_id)
+        disabled = rule.get("Disabled", False)
+        if not disabled and not self._retrying(
+            "disable", name, lambda: self._disable(rule_id, name)
+        ):
+            return
+        self._retrying("delete", name, lambda: self._delete(rule_id), _is_conflict)
+
+    def _find(self, spec: RuleSpec) -> str | None:
+        """The id of a rule with the same name and trigger, if any (all pages)."""
+        token: str | None = None
+        while True:
+            with _api_call("ListSipRules", spec.name):
+                page = (
+                    self._client.list_sip_rules(NextToken=token)
+                    if token
+                    else self._client.list_sip_rules()
+                )
+            for rule in page.get("SipRules", []):
+                if (rule.get("Name"), rule.get("TriggerType"), rule.get("TriggerValue")) == (
+                    spec.name,
+                    spec.trigger_type,
+                    spec.trigger_value,
+                ):
+                    return rule["SipRuleId"]
+            token = page.get("NextToken")
+            if not token:
+                return None
+
+    def _put(self, rule_id: str, spec: RuleSpec) -> None:
+        with _api_call("UpdateSipRule", spec.name):
+            self._client.update_sip_rule(
+                SipRuleId=rule_id,
+                Name=spec.name,
+                Disabled=False,
+                TargetApplications=spec.api_targets(),
+            )
+
+    def _get(self, rule_id: str) -> SipRuleTypeDef | None:
+        def step() -> SipRuleTypeDef | None:
+            try:
+                with _api_call("GetSipRule", rule_id):
+                    return self._client.get_sip_rule(SipRuleId=rule_id)["SipRule"]
+            except ClientError as err:
+                if _error_code(err) == "NotFoundException":
+                    return None
+                raise
+
+        return self._retrying("read", rule_id, step)
+
+    def _disable(self, rule_id: str, name: str) -> bool:
+        """Disable the rule; False if it is already gone."""
+        try:
+            with _api_call("UpdateSipRule", name):
+                self._client.update_sip_rule(SipRuleId=rule_id, Name=name, Disabled=True)
+        except ClientError as err:
+            if _error_code(err) == "NotFoundException":
+                return False
+            raise
+        return True
+
+    def _delete(self, rule_id: str) -> None:
+        try:
+            with _api_call("DeleteSipRule", rule_id):
+                self._client.delete_sip_rule(SipRuleId=rule_id)
+        except ClientError as err:
+            if _error_code(err) != "NotFoundException":
+                raise
+
+    def _retrying(
+        self,
+        what: str,
+        rule: str,
+        step: Callable[[], _T],
+        also_retry: Callable[[ClientError], bool] = _never,
+    ) -> _T:
+        """Run ``step``, retrying transient errors with ``BACKOFF_SECONDS``."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return step()
+            except ClientError as err:
+                if _error_code(err) not in _TRANSIENT_CODES and not also_retry(err):
+                    raise SipRuleError(
+                        f"Could not {what} SIP rule {rule!r}: {_describe(err)}"
+                    ) from err
+                error: Exception = err
+            except (BotoConnectionError, HTTPClientError) as err:
+                error = err
+            if attempt > len(BACKOFF_SECONDS):
+                message = f"after {attempt} attempts: {_describe(error)}"
+                raise SipRuleError(f"Could not {what} SIP rule {rule!r} {message}") from error
+            delay = BACKOFF_SECONDS[attempt - 1]
+            _log(
+                logging.WARNING,
+                "retry",
+                step=what,
+                rule=rule,
+                attempt=attempt,
+                sleep_s=delay,
+                error=_describe(error),
+            )
+            self._sleep(delay)
+
+
+def handle(
+    event: Mapping[str, Any],
+    client: ChimeSDKVoiceClient,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Response:
+    """Serve one provider-framework event with the given client (tests inject a stubbed one)."""
+    rules = _SipRules(client, sleep)
+    request_type = event.get("RequestType")
+    if request_type == "Delete":
+        physical_id = str(event.get("PhysicalResourceId", ""))
+        rules.delete(physical_id)
+        return {"PhysicalResourceId": physical_id}
+    spec = parse_properties(event.get("ResourceProperties", {}))
+    if request_type == "Create":
+        rule_id = rules.create_or_adopt(spec)
+    elif request_type == "Update":
+        rule_id = rules.update(
+            str(event.get("PhysicalResourceId", "")), spec, event.get("OldResourceProperties", {})
+        )
+    else:
+        raise ValueError(f"Unknown RequestType {request_type!r}")
+    return {"PhysicalResourceId": rule_id, "Data": {"SipRuleId": rule_id}}
+
+
+@cache
+def _default_client() -> ChimeSDKVoiceClient:
+    """Created on first use, so importing this module makes no client."""
+    return boto3.client("chime-sdk-voice", config=_CLIENT_CONFIG)
+
+
+def on_event(event: Mapping[str, Any], context: object) -> Response:
+    """Lambda entry point for the CDK provider framework (``context`` is unused)."""
+    return handle(event, _default_client())

@@ -1,0 +1,198 @@
+"""SipMediaApplication: the SMA, the Lambda it invokes, and the permission between them.
+
+The SMA (``AWS::Chime::SipMediaApplication``) has exactly one endpoint: by
+default the sample PlayAudio handler of ``constructs_pkg/runtime``, or any
+function, version or alias you pass. Chime invokes it as the service principal
+``voiceconnector.chime.amazonaws.com``; without ``lambda:InvokeFunction`` for
+that principal calls hang up unexpectedly, so the permission is always added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_chime as chime
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from constructs_pkg._lambda import package_function
+from constructs_pkg.handlers import CHIME_NAME
+from constructs_pkg.prompt_bucket import CHIME_SERVICE_PRINCIPAL
+from constructs_pkg.prompts import WavPrompts
+from constructs_pkg.runtime.actions import dtmf_list_error, positive_int_error
+
+# Where SIP media applications exist (Chime SDK PSTN audio); phone numbers: us-east-1, us-west-2.
+SMA_REGIONS = (
+    "us-east-1",
+    "us-west-2",
+    "ca-central-1",
+    "eu-central-1",
+    "eu-west-1",
+    "eu-west-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+)
+SAMPLE_HANDLER = "runtime.handler.handler"
+# The SMA retries an invocation after 5 s without an answer: finish (or fail) well before.
+HANDLER_TIMEOUT = cdk.Duration.seconds(3)
+
+
+class SipMediaApplication(Construct):
+    """A SIP media application whose endpoint is a Lambda that Chime may invoke.
+
+    :param prompts: prompt deployments the SMA plays; each grants Chime read of its
+        prefix for this SMA. The first one configures the sample handler. Default: none.
+    :param function: the endpoint: a function, version or alias. Default: the sample
+        PlayAudio handler (needs ``prompts``).
+    :param name: the SMA's name, 1-256 of ``[a-zA-Z0-9 _.-]``. Default: the construct's
+        unique id.
+    :param welcome_prompt: sample handler: the prompt a call hears. Default: "welcome".
+    :param fallback_prompt: sample handler: the prompt played once when a prompt cannot
+        be played (InvalidAudioSource). Default: "error".
+    :param playback_terminators: sample handler: DTMF keys that stop a prompt. Default: "#".
+    :param playback_repeat: sample handler: times each prompt plays. Default: 1.
+    :param log_retention: sample handler: how long its logs are kept. Default: three months.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        prompts: Sequence[WavPrompts] = (),
+        function: lambda_.IFunction | None = None,
+        name: str | None = None,
+        welcome_prompt: str | None = None,
+        fallback_prompt: str | None = None,
+        playback_terminators: str | None = None,
+        playback_repeat: int | None = None,
+        log_retention: logs.RetentionDays | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        handler_settings = {
+            "welcome_prompt": welcome_prompt,
+            "fallback_prompt": fallback_prompt,
+            "playback_terminators": playback_terminators,
+            "playback_repeat": playback_repeat,
+            "log_retention": log_retention,
+        }
+        self.sma_name = name if name is not None else cdk.Names.unique_id(self)[-256:]
+        _check(construct_id, self.sma_name, stack.region, prompts, function, handler_settings)
+
+        self.log_group: logs.ILogGroup | None = None
+        if function is None:
+            function = self._sample_handler(
+                prompts[0],
+                welcome_prompt=welcome_prompt or "welcome",
+                fallback_prompt=fallback_prompt or "error",
+                playback_terminators="#" if playback_terminators is None else playback_terminators,
+                playback_repeat=1 if playback_repeat is None else playback_repeat,
+                log_retention=log_retention or logs.RetentionDays.THREE_MONTHS,
+            )
+        self.function: lambda_.IFunction = function
+        function.add_permission(
+            "ChimeInvoke",
+            principal=iam.ServicePrincipal(CHIME_SERVICE_PRINCIPAL),
+            action="lambda:InvokeFunction",
+            source_account=stack.account,
+        )
+
+        self.resource = chime.CfnSipMediaApplication(
+            self,
+            "Resource",
+            aws_region=stack.region,
+            name=self.sma_name,
+            endpoints=[
+                chime.CfnSipMediaApplication.SipMediaApplicationEndpointProperty(
+                    lambda_arn=function.function_arn
+                )
+            ],
+        )
+        permission = function.permissions_node.try_find_child("ChimeInvoke")
+        if permission is not None:
+            self.resource.node.add_dependency(permission)
+        self.sma_id: str = self.resource.attr_sip_media_application_id
+        self.sma_arn: str = self.resource.attr_sip_media_application_arn
+        for prompt_set in prompts:
+            prompt_set.grant_play(self.sma_arn)
+
+    def _sample_handler(
+        self,
+        prompts: WavPrompts,
+        *,
+        welcome_prompt: str,
+        fallback_prompt: str,
+        playback_terminators: str,
+        playback_repeat: int,
+        log_retention: logs.RetentionDays,
+    ) -> lambda_.Function:
+        """The sample PlayAudio handler, configured from the prompts' manifest."""
+        prompts.prompt(welcome_prompt)
+        prompts.prompt(fallback_prompt)
+        function = package_function(
+            self,
+            "Handler",
+            folder="runtime",
+            handler=SAMPLE_HANDLER,
+            memory_size=128,
+            timeout=HANDLER_TIMEOUT,
+            log_retention=log_retention,
+            description="Answers Chime SIP media application events with PlayAudio.",
+            role_description="Runs the sample PlayAudio handler: writes its own logs only.",
+            environment={
+                "PROMPTS_BUCKET": prompts.deployment.deployed_bucket.bucket_name,
+                "PROMPTS_MANIFEST": prompts.manifest_json(),
+                "WELCOME_PROMPT": welcome_prompt,
+                "FALLBACK_PROMPT": fallback_prompt,
+                "PLAYBACK_TERMINATORS": playback_terminators,
+                "PLAYBACK_REPEAT": str(playback_repeat),
+            },
+        )
+        self.log_group = function.log_group
+        return function
+
+
+def _check(
+    construct_id: str,
+    name: str,
+    region: str,
+    prompts: Sequence[WavPrompts],
+    function: lambda_.IFunction | None,
+    handler_settings: Mapping[str, object],
+) -> None:
+    """Every misuse in one error that names the prop, the value and what is expected."""
+    problems = []
+    if not cdk.Token.is_unresolved(name) and not CHIME_NAME.fullmatch(name):
+        problems.append(f"name is {name!r}; expected 1-256 characters of [a-zA-Z0-9 _.-]")
+    if not cdk.Token.is_unresolved(region) and region not in SMA_REGIONS:
+        problems.append(
+            f"the stack's region is {region!r}, where SIP media applications do not exist; "
+            f"expected one of {', '.join(SMA_REGIONS)}"
+        )
+    if function is None and not prompts:
+        problems.append("the sample handler needs prompts; pass prompts=[...] or a function")
+    if function is not None:
+        given = sorted(key for key, value in handler_settings.items() if value is not None)
+        if given:
+            problems.append(
+                f"{', '.join(given)} configure the sample handler, but a function was passed; "
+                "configure your own function instead"
+            )
+    terminators = handler_settings["playback_terminators"]
+    if isinstance(terminators, str) and terminators:
+        error = dtmf_list_error("playback_terminators", list(terminators))
+        if error:
+            problems.append(error)
+    repeat = handler_settings["playback_repeat"]
+    if repeat is not None:
+        error = positive_int_error("playback_repeat", repeat)
+        if error:
+            problems.append(error)
+    if problems:
+        raise ValueError(f"SipMediaApplication '{construct_id}': " + "; ".join(problems) + ".")

@@ -1,0 +1,289 @@
+"""SipMediaApplication: the SMA, its endpoint, the invoke permission and the prompt grant."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk.assertions import Match, Template
+
+from constructs_pkg import PromptBucket, SipMediaApplication, UnknownPromptError, WavPrompts
+from tests.audio import wavgen
+from tests.templates import chime_statements
+
+Build = Callable[..., tuple[cdk.Stack, SipMediaApplication]]
+
+
+@pytest.fixture(scope="module")
+def prompt_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("prompts")
+    for name in ("welcome", "error", "closed"):
+        wavgen.write(folder / f"{name}.wav", wavgen.pcm())
+    return folder
+
+
+@pytest.fixture(scope="module")
+def build(make_app: Callable[..., cdk.App], prompt_dir: Path) -> Build:
+    """A stack with a prompt bucket, prompts and an SMA built with the given props."""
+
+    def factory(
+        region: str = "us-east-1", with_prompts: bool = True, **props: Any
+    ) -> tuple[cdk.Stack, SipMediaApplication]:
+        env = cdk.Environment(account="123456789012", region=region)
+        stack = cdk.Stack(make_app(), "TestStack", env=env)
+        prompts = []
+        if with_prompts:
+            bucket = PromptBucket(stack, "Bucket")
+            prompts = [WavPrompts(stack, "Prompts", prompt_bucket=bucket, source_dir=prompt_dir)]
+        return stack, SipMediaApplication(stack, "Sma", prompts=prompts, **props)
+
+    return factory
+
+
+@pytest.fixture(scope="module")
+def sample(build: Build) -> tuple[Template, SipMediaApplication]:
+    stack, sma = build()
+    return Template.from_stack(stack), sma
+
+
+def logical_id(template: Template, resource_type: str, props: dict[str, Any] | None = None) -> str:
+    (found,) = template.find_resources(resource_type, {"Properties": props} if props else None)
+    return found
+
+
+def test_sma_endpoint_is_the_sample_handler(sample: tuple[Template, SipMediaApplication]) -> None:
+    template, sma = sample
+    handler = logical_id(template, "AWS::Lambda::Function", {"Handler": "runtime.handler.handler"})
+    template.has_resource(
+        "AWS::Chime::SipMediaApplication",
+        {
+            "Properties": {
+                "AwsRegion": "us-east-1",
+                "Name": sma.sma_name,
+                "Endpoints": [{"LambdaArn": {"Fn::GetAtt": [handler, "Arn"]}}],
+            },
+            "DependsOn": [Match.string_like_regexp("ChimeInvoke")],
+        },
+    )
+
+
+def test_chime_may_invoke_the_handler_from_this_account_only(
+    sample: tuple[Template, SipMediaApplication],
+) -> None:
+    template, _ = sample
+    handler = logical_id(template, "AWS::Lambda::Function", {"Handler": "runtime.handler.handler"})
+    template.has_resource_properties(
+        "AWS::Lambda::Permission",
+        {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": {"Fn::GetAtt": [handler, "Arn"]},
+            "Principal": "voiceconnector.chime.amazonaws.com",
+            "SourceAccount": "123456789012",
+        },
+    )
+
+
+def test_handler_runtime_architecture_timeout_logging(
+    sample: tuple[Template, SipMediaApplication],
+) -> None:
+    template, _ = sample
+    log_group = logical_id(template, "AWS::Logs::LogGroup", {"RetentionInDays": 90})
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Handler": "runtime.handler.handler",
+            "Runtime": "python3.14",
+            "Architectures": ["arm64"],
+            "MemorySize": 128,
+            "Timeout": 3,
+            "LoggingConfig": {"LogFormat": "JSON", "LogGroup": {"Ref": log_group}},
+            "Environment": {
+                "Variables": Match.object_like(
+                    {
+                        "WELCOME_PROMPT": "welcome",
+                        "FALLBACK_PROMPT": "error",
+                        "PLAYBACK_TERMINATORS": "#",
+                        "PLAYBACK_REPEAT": "1",
+                    }
+                )
+            },
+        },
+    )
+
+
+def test_handler_gets_the_prompt_manifest_and_bucket(
+    sample: tuple[Template, SipMediaApplication],
+) -> None:
+    template, _ = sample
+    (function,) = template.find_resources(
+        "AWS::Lambda::Function", {"Properties": {"Handler": "runtime.handler.handler"}}
+    ).values()
+    variables = function["Properties"]["Environment"]["Variables"]
+    assert json.loads(variables["PROMPTS_MANIFEST"]) == {
+        name: {"key": f"prompts/{name}.wav", "durationMs": 100, "rate": 8000, "channels": 1}
+        for name in ("closed", "error", "welcome")
+    }
+    # The bucket name comes from the deployment, so the handler exists only after the prompts.
+    assert "DestinationBucketArn" in json.dumps(variables["PROMPTS_BUCKET"])
+
+
+def test_handler_role_may_only_write_its_own_logs(
+    sample: tuple[Template, SipMediaApplication],
+) -> None:
+    template, _ = sample
+    (policy,) = template.find_resources(
+        "AWS::IAM::Policy", {"Properties": {"PolicyName": Match.string_like_regexp("HandlerRole")}}
+    ).values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert [s["Action"] for s in statements] == [["logs:CreateLogStream", "logs:PutLogEvents"]]
+    template.has_resource_properties(
+        "AWS::IAM::Role", {"Description": Match.string_like_regexp("sample PlayAudio handler")}
+    )
+    for role in template.find_resources("AWS::IAM::Role").values():
+        if "sample PlayAudio" in role["Properties"].get("Description", ""):
+            assert "ManagedPolicyArns" not in role["Properties"]
+
+
+def test_prompt_bucket_statement_is_pinned_to_this_sma(
+    sample: tuple[Template, SipMediaApplication],
+) -> None:
+    template, _ = sample
+    sma = logical_id(template, "AWS::Chime::SipMediaApplication")
+    (statement,) = chime_statements(template)
+    assert statement["Action"] == "s3:GetObject"
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "aws:SourceAccount": "123456789012",
+            "aws:SourceArn": [{"Fn::GetAtt": [sma, "SipMediaApplicationArn"]}],
+        }
+    }
+
+
+def test_only_the_runtime_is_shipped_to_lambda(
+    sample: tuple[Template, SipMediaApplication],
+) -> None:
+    template, sma = sample
+    (function,) = template.find_resources(
+        "AWS::Lambda::Function", {"Properties": {"Handler": "runtime.handler.handler"}}
+    ).values()
+    asset_hash = function["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+    outdir = Path(cdk.Stage.of(sma).outdir)  # type: ignore[union-attr]
+    asset = outdir / f"asset.{asset_hash}"
+    shipped = sorted(p.relative_to(asset).as_posix() for p in asset.rglob("*"))
+    assert shipped == [
+        "runtime",
+        "runtime/__init__.py",
+        "runtime/actions.py",
+        "runtime/events.py",
+        "runtime/handler.py",
+    ]
+
+
+def test_sample_handler_settings_are_passed_and_validated(build: Build) -> None:
+    stack, _ = build(
+        welcome_prompt="closed",
+        fallback_prompt="welcome",
+        playback_terminators="#*0",
+        playback_repeat=2,
+    )
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Environment": {
+                "Variables": Match.object_like(
+                    {
+                        "WELCOME_PROMPT": "closed",
+                        "FALLBACK_PROMPT": "welcome",
+                        "PLAYBACK_TERMINATORS": "#*0",
+                        "PLAYBACK_REPEAT": "2",
+                    }
+                )
+            }
+        },
+    )
+
+
+def test_an_unknown_welcome_prompt_names_the_known_ones(build: Build) -> None:
+    with pytest.raises(UnknownPromptError, match="no prompt named 'hello'; known prompts: closed"):
+        build(welcome_prompt="hello")
+
+
+@pytest.mark.parametrize(
+    ("props", "expected"),
+    [
+        (
+            {"name": "bad/name"},
+            r"name is 'bad/name'; expected 1-256 characters of \[a-zA-Z0-9 _.-\]",
+        ),
+        ({"name": "x" * 257}, "expected 1-256 characters"),
+        (
+            {"region": "eu-north-1"},
+            "region is 'eu-north-1', where SIP media applications do not exist",
+        ),
+        ({"with_prompts": False}, "the sample handler needs prompts"),
+        ({"playback_terminators": "#A"}, r"playback_terminators=\['#', 'A'\] is invalid"),
+        ({"playback_repeat": 0}, "playback_repeat=0 is invalid; allowed: an integer > 0"),
+    ],
+)
+def test_misuse_is_one_clear_error(build: Build, props: dict[str, Any], expected: str) -> None:
+    with pytest.raises(ValueError, match=expected):
+        build(**props)
+
+
+def test_your_own_function_alias_is_the_endpoint(make_app: Callable[..., cdk.App]) -> None:
+    stack = cdk.Stack(
+        make_app(), "Own", env=cdk.Environment(account="123456789012", region="eu-west-2")
+    )
+    function = lambda_.Function(
+        stack,
+        "Mine",
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return {}\n"),
+    )
+    alias = lambda_.Alias(stack, "Live", alias_name="live", version=function.current_version)
+    sma = SipMediaApplication(stack, "Sma", function=alias, name="My IVR")
+    assert sma.function is alias
+    template = Template.from_stack(stack)
+    alias_id = logical_id(template, "AWS::Lambda::Alias")
+    template.has_resource_properties(
+        "AWS::Chime::SipMediaApplication",
+        {
+            "AwsRegion": "eu-west-2",
+            "Name": "My IVR",
+            "Endpoints": [{"LambdaArn": {"Ref": alias_id}}],
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::Permission",
+        {"FunctionName": {"Ref": alias_id}, "Principal": "voiceconnector.chime.amazonaws.com"},
+    )
+    assert sma.log_group is None
+    assert sma.node.try_find_child("Handler") is None
+
+
+def test_handler_settings_with_your_own_function_are_refused(
+    make_app: Callable[..., cdk.App],
+) -> None:
+    stack = cdk.Stack(make_app(), "Own")
+    function = lambda_.Function.from_function_arn(
+        stack, "Imported", "arn:aws:lambda:us-east-1:123456789012:function:ivr"
+    )
+    with pytest.raises(ValueError, match="playback_repeat, welcome_prompt configure the sample"):
+        SipMediaApplication(stack, "Sma", function=function, welcome_prompt="hi", playback_repeat=2)
+
+
+def test_region_token_passes(make_app: Callable[..., cdk.App]) -> None:
+    stack = cdk.Stack(make_app(), "Agnostic")
+    function = lambda_.Function.from_function_arn(
+        stack, "Imported", "arn:aws:lambda:us-east-1:123456789012:function:ivr"
+    )
+    SipMediaApplication(stack, "Sma", function=function)
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::Chime::SipMediaApplication", {"AwsRegion": {"Ref": "AWS::Region"}}
+    )
