@@ -6,17 +6,26 @@ VENV := .venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# Tools whose pins clash with ours (checkov pins an older boto3, the AWS CLI v1 pins
+# botocore) live in venvs of their own, each locked in tools/.
+TOOLS := .tools
+TOOL_STAMPS := $(TOOLS)/checkov/.installed $(TOOLS)/awscli/.installed
 CDK_OUT ?= cdk.out
 SYNTH_ARGS ?=
 
-.PHONY: setup synth test lint typecheck unit clean
+.PHONY: setup synth test lint typecheck unit bench call clean
 
-setup: $(PY_STAMP) $(NODE_STAMP)
+setup: $(PY_STAMP) $(NODE_STAMP) $(TOOL_STAMPS)
 
 $(PY_STAMP): pyproject.toml requirements.lock
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
 		-c requirements.lock -e '.[dev]'
+	@touch $@
+
+$(TOOLS)/%/.installed: tools/%.lock
+	@test -x $(TOOLS)/$*/bin/python || $(PYTHON) -m venv $(TOOLS)/$*
+	$(TOOLS)/$*/bin/python -m pip install --quiet --disable-pip-version-check -r $<
 	@touch $@
 
 $(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
@@ -37,6 +46,14 @@ unit: setup
 	pytest
 
 test: lint typecheck unit
+
+# Benchmarks print figures and write BENCHMARKS.md; they are not part of `make test`.
+bench: setup
+	python -m bench
+
+# Play a call against the synthesized app (run `make synth` first).
+call: setup
+	playaudio-sim call --cdk-out $(CDK_OUT) $(CALL_ARGS)
 
 clean:
 	rm -rf $(CDK_OUT) .pytest_cache .mypy_cache .ruff_cache
