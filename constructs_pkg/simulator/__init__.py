@@ -1,0 +1,1 @@
+"""A local SIP media application call simulator over a synthesized cloud assembly."""
