@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The sample app: PlayAudioStack, checked by the cdk-nag AwsSolutions pack on every synth."""
+"""The sample app: PlayAudioStack, checked by five cdk-nag packs on every synth."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ import sys
 from pathlib import Path
 
 import aws_cdk as cdk
-from cdk_nag import AwsSolutionsChecks
+from cdk_nag import (
+    AwsSolutionsChecks,
+    HIPAASecurityChecks,
+    NIST80053R5Checks,
+    PCIDSS321Checks,
+    ServerlessChecks,
+)
 from constructs import Construct
 
 from constructs_pkg import PromptBucket, SipMediaApplication, SipRule, WavPrompts
@@ -71,10 +77,22 @@ def stack_environment(environ: dict[str, str]) -> cdk.Environment:
     )
 
 
+def add_compliance_packs(app: cdk.App) -> None:
+    """Run the cdk-nag packs AwsSolutions, HIPAA Security, NIST 800-53 rev 5, PCI DSS 3.2.1
+    and Serverless on every synth of ``app``: an unacknowledged finding fails the synth."""
+    cdk.Validations.of(app).add_plugins(
+        AwsSolutionsChecks(app),
+        HIPAASecurityChecks(app),
+        NIST80053R5Checks(app),
+        PCIDSS321Checks(app),
+        ServerlessChecks(app),
+    )
+
+
 def build_app(app: cdk.App, environ: dict[str, str]) -> PlayAudioStack:
-    """Add PlayAudioStack and the nag pack to ``app``; tests call this with their own App."""
+    """Add PlayAudioStack and the nag packs to ``app``; tests call this with their own App."""
     stack = PlayAudioStack(app, "PlayAudioStack", env=stack_environment(environ))
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    add_compliance_packs(app)
     return stack
 
 

@@ -18,6 +18,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from constructs_pkg._checks import FunctionExemptions
 from constructs_pkg._lambda import package_function
 from constructs_pkg.handlers import CHIME_NAME
 from constructs_pkg.prompt_bucket import CHIME_SERVICE_PRINCIPAL
@@ -40,6 +41,33 @@ SMA_REGIONS = (
 SAMPLE_HANDLER = "runtime.handler.handler"
 # The SMA retries an invocation after 5 s without an answer: finish (or fail) well before.
 HANDLER_TIMEOUT = cdk.Duration.seconds(3)
+
+# Why the sample handler is safe without what the compliance checks ask of every function.
+SAMPLE_HANDLER_EXEMPTIONS = FunctionExemptions(
+    concurrency="The SMA invokes the handler synchronously for each call event and waits for "
+    "its actions, so a reserved-concurrency cap would throttle live calls (the caller hears a "
+    "failed call) exactly when traffic peaks; its resource policy lets only Chime, for this "
+    "account, invoke it, so its load is the SMA's call events and nothing else.",
+    dead_letter="Chime invokes the handler synchronously and acts on its response; Lambda "
+    "sends only asynchronous invocations to a dead-letter queue, so one would stay empty. The "
+    "handler never raises (it answers Hangup), and the SMA itself handles a failed invocation.",
+    vpc="The handler makes no network call: it returns PlayAudio and Hangup actions built "
+    "from its environment, and Chime, not the handler, reads the audio from S3. There is no "
+    "VPC resource to reach, and a handler that must answer in milliseconds gains nothing "
+    "from network interfaces in subnets.",
+    tracing="The handler calls no other service, so an X-Ray trace would show only its own "
+    "duration, which Lambda's REPORT log line and metrics already record; active tracing would "
+    "also need xray:PutTraceSegments on every resource in its role.",
+    environment="Its variables are the bucket name, the prompt manifest (keys, durations, "
+    "formats) and playback settings, all visible in the template anyway; nothing secret, and "
+    "Lambda encrypts them at rest with its AWS managed key.",
+)
+SAMPLE_HANDLER_LOGS = (
+    "The handler logs only on failures: event type, call and transaction ids, the failed "
+    "action (it issues only PlayAudio and Hangup) with its prompt key, and Chime's error "
+    "message; no phone numbers, argument values or audio. CloudWatch Logs encrypts all log "
+    "data at rest already."
+)
 
 
 class SipMediaApplication(Construct):
@@ -145,6 +173,8 @@ class SipMediaApplication(Construct):
             log_retention=log_retention,
             description="Answers Chime SIP media application events with PlayAudio.",
             role_description="Runs the sample PlayAudio handler: writes its own logs only.",
+            exemptions=SAMPLE_HANDLER_EXEMPTIONS,
+            log_encryption=SAMPLE_HANDLER_LOGS,
             environment={
                 "PROMPTS_BUCKET": prompts.deployment.deployed_bucket.bucket_name,
                 "PROMPTS_MANIFEST": prompts.manifest_json(),

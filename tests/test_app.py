@@ -1,4 +1,4 @@
-"""The sample app: its stack, its environment, and the nag gate on every synth."""
+"""The sample app: its stack, its environment, and the nag gate (five packs) on every synth."""
 
 from __future__ import annotations
 
@@ -27,19 +27,25 @@ def test_environment_follows_cdk_default_variables() -> None:
     assert (env.region, env.account) == ("eu-west-2", "210987654321")
 
 
-def test_play_audio_stack_passes_aws_solutions_with_no_finding(
+def test_play_audio_stack_passes_all_five_nag_packs_with_no_finding(
     make_app: Callable[..., cdk.App],
 ) -> None:
     app = make_app()
     stack = build_app(app, {})
     assembly = app.synth()
     report = json.loads((Path(assembly.directory) / "validation-report.json").read_text())
-    (nag,) = report["pluginReports"]
-    assert (nag["pluginName"], nag["conclusion"], nag["violations"]) == (
-        "AwsSolutions",
-        "success",
-        [],
-    )
+    assert [
+        (nag["pluginName"], nag["conclusion"], nag["violations"]) for nag in report["pluginReports"]
+    ] == [
+        (name, "success", [])
+        for name in (
+            "AwsSolutions",
+            "HIPAA.Security",
+            "NIST.800.53.R5",
+            "PCI.DSS.321",
+            "Serverless",
+        )
+    ]
     assert stack.stack_name == "PlayAudioStack"
     assert stack.region == "us-east-1"
     assert cdk.Token.is_unresolved(stack.account)
