@@ -48,7 +48,7 @@ unit: setup
 test: lint typecheck unit
 
 # Benchmarks print figures and write BENCHMARKS.md; they are not part of `make test`.
-bench: setup
+bench: setup $(TOOLS)/powertools/.installed
 	python -m bench
 
 # Play a call against the synthesized app (run `make synth` first).

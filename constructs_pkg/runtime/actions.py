@@ -51,6 +51,13 @@ MAX_TRANSACTION_ATTRIBUTES = 100
 MAX_TRANSACTION_ATTRIBUTES_BYTES = 20_000
 
 _SHOW_LIMIT = 80
+_DTMF_SET = frozenset(DTMF_DIGITS)
+_AUDIO_SOURCE_FIELDS = frozenset(("Type", "BucketName", "Key"))
+_ACTION_FIELDS = frozenset(("Type", "Parameters"))
+# Bytes of JSON one character of a TransactionAttributes key or value can take at most
+# (a control character escaped as \u00XX), and per pair: two pairs of quotes, ':' and ','.
+_MAX_BYTES_PER_CHAR = 6
+_PAIR_OVERHEAD_BYTES = 6
 
 
 def _show(value: object) -> str:
@@ -72,6 +79,10 @@ def _as_int(value: object) -> int | None:
     if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
     return None
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) and value != ""
 
 
 def _non_empty_str(field: str, value: object) -> str | None:
@@ -109,17 +120,26 @@ def _non_negative_int(field: str, value: object) -> str | None:
 
 def dtmf_list_error(field: str, value: object) -> str | None:
     """The error for a value that must be a list of distinct DTMF digits, or None."""
-    if (
-        isinstance(value, list)
-        and value
-        and all(isinstance(d, str) and len(d) == 1 and d in DTMF_DIGITS for d in value)
-        and len(set(value)) == len(value)
-    ):
-        return None
+    if isinstance(value, list) and value:
+        try:
+            # Every element one of the twelve digit strings, none twice.
+            if _DTMF_SET.issuperset(value) and len(set(value)) == len(value):
+                return None
+        except TypeError:  # an unhashable element: not a digit
+            pass
     return _invalid(field, value, "a non-empty list of distinct digits from '0'-'9', '#', '*'")
 
 
 def _audio_source(field: str, value: object) -> str | None:
+    # The valid case first, without building any field path; the checks below say what is wrong.
+    if (
+        isinstance(value, dict)
+        and value.get("Type") == AUDIO_SOURCE_TYPE
+        and _is_text(value.get("BucketName"))
+        and _is_text(value.get("Key"))
+        and _AUDIO_SOURCE_FIELDS.issuperset(value)
+    ):
+        return None
     if not isinstance(value, dict):
         return _invalid(field, value, "an object {Type: 'S3', BucketName, Key}")
     unknown = sorted(str(name) for name in value if name not in ("Type", "BucketName", "Key"))
@@ -189,14 +209,17 @@ def _parameter_errors(action_type: str, parameters: object, where: str) -> list[
         if name not in rules
     ]
     for name, (check, required) in rules.items():
-        field = f"{where}.Parameters.{name}"
         if name not in parameters:
             if required:
-                errors.append(f"{field} is missing; it is required")
+                errors.append(f"{where}.Parameters.{name} is missing; it is required")
             continue
-        error = check(field, parameters[name])
-        if error:
-            errors.append(error)
+        value = parameters[name]
+        # Checkers are pure: check with the short name, and only for an error build the
+        # full field path and check again for the message (most values are valid).
+        if check(name, value) is not None:
+            error = check(f"{where}.Parameters.{name}", value)
+            if error:
+                errors.append(error)
     if action_type == ACTION_PLAY_AUDIO_AND_GET_DIGITS:
         error = _digit_bounds(where, parameters)
         if error:
@@ -212,7 +235,8 @@ def validate_parameters(action_type: str, parameters: object) -> list[str]:
 def _action_errors(action: object, where: str) -> list[str]:
     if not isinstance(action, dict):
         return [_invalid(where, action, "an object {Type, Parameters}")]
-    unknown = sorted(str(name) for name in action if name not in ("Type", "Parameters"))
+    extra = [name for name in action if name not in _ACTION_FIELDS]
+    unknown = sorted(str(name) for name in extra) if extra else []
     errors = (
         [f"{where} has unknown field(s) {unknown}; allowed: Type, Parameters"] if unknown else []
     )
@@ -258,12 +282,16 @@ def transaction_attributes_errors(attributes: object) -> list[str]:
         errors.append(
             f"{field} has {len(attributes)} pairs; allowed: at most {MAX_TRANSACTION_ATTRIBUTES}"
         )
-    size = transaction_attributes_size(attributes)
-    if size > MAX_TRANSACTION_ATTRIBUTES_BYTES:
-        errors.append(
-            f"{field} is {size} bytes (UTF-8 compact JSON); allowed: at most "
-            f"{MAX_TRANSACTION_ATTRIBUTES_BYTES} bytes"
-        )
+    # Encode only when a cheap upper bound of the size does not already fit.
+    chars = sum(map(len, attributes)) + sum(map(len, attributes.values()))
+    bound = 2 + chars * _MAX_BYTES_PER_CHAR + len(attributes) * _PAIR_OVERHEAD_BYTES
+    if bound > MAX_TRANSACTION_ATTRIBUTES_BYTES:
+        size = transaction_attributes_size(attributes)
+        if size > MAX_TRANSACTION_ATTRIBUTES_BYTES:
+            errors.append(
+                f"{field} is {size} bytes (UTF-8 compact JSON); allowed: at most "
+                f"{MAX_TRANSACTION_ATTRIBUTES_BYTES} bytes"
+            )
     return errors
 
 

@@ -52,14 +52,18 @@ they are left out unless the handler sets one; then the incoming attributes
 are merged in (a different key set would replace them). If the merge would
 break the 100-pair/20 KB limits, the attributes are left out.
 
-Logging imports :mod:`logging` lazily: the happy path logs nothing, which
-keeps a cold import cheap (logging is the slowest stdlib import here). The
-Lambda runtime has already imported it, so this costs nothing there.
+Cold start: the happy path imports neither :mod:`logging` nor :mod:`json`
+(json pulls in :mod:`re`, :mod:`enum` and friends: together about two thirds
+of a bare cold import of this module). Logging is imported on first use, and
+the manifest is parsed with the C scanner that :func:`json.loads` itself uses;
+anything that scanner does not accept goes to :func:`json.loads`, so errors
+and results are exactly json's. The Lambda runtime has already imported both
+modules, so there this saves nothing; it matters where the handler is
+imported by a fresh interpreter (tests, tools, `make bench`).
 """
 
 from __future__ import annotations
 
-import json
 import os
 
 from .actions import (
@@ -91,7 +95,7 @@ from .events import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import logging
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
     from typing import Any
 
 DEFAULT_WELCOME_PROMPT = "welcome"
@@ -104,20 +108,35 @@ _AUDIO_ACTIONS = (ACTION_PLAY_AUDIO, ACTION_PLAY_AUDIO_AND_GET_DIGITS)
 _NO_ACTION_EVENTS = (HANGUP, RINGING, NEW_OUTBOUND_CALL, DIGITS_RECEIVED, ACTION_INTERRUPTED)
 
 
+_LOGGER: logging.Logger | None = None
+
+
 def _logger() -> logging.Logger:
     """This module's logger, importing logging on first use; level INFO is set once."""
-    import logging
+    global _LOGGER
+    if _LOGGER is None:
+        import logging
 
-    logger = logging.getLogger(__name__)
-    if logger.level == logging.NOTSET:
-        logger.setLevel(logging.INFO)
-    return logger
+        logger = logging.getLogger(__name__)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.INFO)
+        _LOGGER = logger
+    return _LOGGER
 
 
 class Config:
     """Handler settings parsed from the environment; ``errors`` lists what was wrong."""
 
-    __slots__ = ("bucket", "errors", "fallback", "prompts", "repeat", "terminators", "welcome")
+    __slots__ = (
+        "_sources",
+        "bucket",
+        "errors",
+        "fallback",
+        "prompts",
+        "repeat",
+        "terminators",
+        "welcome",
+    )
 
     def __init__(
         self,
@@ -136,13 +155,71 @@ class Config:
         self.terminators = terminators
         self.repeat = repeat
         self.errors = errors
+        self._sources: dict[str, dict[str, str]] = {}
 
     def audio_source(self, name: str) -> dict[str, str] | None:
-        """The S3 AudioSource of a prompt, or None if it is not configured."""
-        key = self.prompts.get(name)
-        if self.bucket is None or key is None:
-            return None
-        return s3_audio_source(self.bucket, key)
+        """The S3 AudioSource of a prompt (a new dict each call), or None if not configured."""
+        source = self._sources.get(name)
+        if source is None:
+            key = self.prompts.get(name)
+            if self.bucket is None or key is None:
+                return None
+            # Built and validated once per prompt; bucket and key do not change.
+            source = self._sources[name] = s3_audio_source(self.bucket, key)
+        return dict(source)
+
+
+class _ScanContext:
+    """The settings json.loads passes to its C scanner: its defaults, strict parsing."""
+
+    __slots__ = ()
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = staticmethod(
+        {"-Infinity": float("-inf"), "Infinity": float("inf"), "NaN": float("nan")}.__getitem__
+    )
+
+
+def _c_scanner() -> Callable[[str, int], tuple[object, int]] | None:
+    try:
+        from _json import make_scanner
+    except ImportError:  # an interpreter without CPython's accelerator
+        return None
+    # typeshed names the context's type make_scanner; the scanner reads only the attributes
+    # of _ScanContext, as it does from json.JSONDecoder.
+    scanner: Callable[[str, int], tuple[object, int]] = make_scanner(
+        _ScanContext()  # type: ignore[arg-type]
+    )
+    return scanner
+
+
+_SCAN = _c_scanner()
+_JSON_SPACE = " \t\n\r"
+
+
+def _json_loads(raw: str) -> object:
+    """json.loads(raw), without importing json unless ``raw`` is not a plain JSON document.
+
+    The same steps as json.loads with its default decoder: whitespace, one
+    value from the C scanner, whitespace, end. Anything else (no scanner, a
+    BOM, a syntax error, trailing data) is left to json.loads itself.
+    """
+    if _SCAN is not None and not raw.startswith("\ufeff"):
+        start = len(raw) - len(raw.lstrip(_JSON_SPACE))
+        try:
+            value, end = _SCAN(raw, start)
+        except (StopIteration, ValueError):
+            pass
+        else:
+            if end == len(raw.rstrip(_JSON_SPACE)):
+                return value
+    import json
+
+    result: object = json.loads(raw)
+    return result
 
 
 def _parse_manifest(raw: str | None, errors: list[str]) -> dict[str, str]:
@@ -151,7 +228,7 @@ def _parse_manifest(raw: str | None, errors: list[str]) -> dict[str, str]:
         errors.append("PROMPTS_MANIFEST is not set; calls will hang up")
         return {}
     try:
-        data = json.loads(raw)
+        data = _json_loads(raw)
     except (ValueError, RecursionError) as exc:
         errors.append(f"PROMPTS_MANIFEST is not valid JSON ({exc}); calls will hang up")
         return {}

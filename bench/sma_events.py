@@ -1,0 +1,124 @@
+"""The four invocation events the handler benchmarks use, the configuration, a fake context.
+
+Stdlib only: the cold-start and per-event children import it from the Powertools
+venv's interpreter too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+BUCKET = "playaudiostack-promptsbucket-1a2b3c4d5e6f"
+CALL_ID = "6a7d6ac6-8b1e-4b8f-9a1e-1b2c3d4e5f60"
+TRANSACTION_ID = "0e3f6b0a-4c3e-4d1a-9f4e-7c5d2b8a9e10"
+MANIFEST = {
+    "error": {"key": "prompts/error.wav", "durationMs": 1320, "rate": 8000, "channels": 1},
+    "goodbye": {"key": "prompts/goodbye.wav", "durationMs": 1480, "rate": 8000, "channels": 1},
+    "welcome": {"key": "prompts/welcome.wav", "durationMs": 2150, "rate": 8000, "channels": 1},
+}
+# What SipMediaApplication sets for the sample handler with its defaults.
+ENV = {
+    "PROMPTS_BUCKET": BUCKET,
+    "PROMPTS_MANIFEST": json.dumps(MANIFEST, separators=(",", ":"), sort_keys=True),
+    "WELCOME_PROMPT": "welcome",
+    "FALLBACK_PROMPT": "error",
+    "PLAYBACK_TERMINATORS": "#",
+    "PLAYBACK_REPEAT": "1",
+}
+
+
+def _details(attributes: dict[str, str] | None = None) -> dict[str, Any]:
+    details: dict[str, Any] = {
+        "TransactionId": TRANSACTION_ID,
+        "AwsAccountId": "123456789012",
+        "AwsRegion": "us-east-1",
+        "SipRuleId": "aafbd402-b7a2-4992-92f8-496b4563c492",
+        "SipMediaApplicationId": "e88f4e49-dd21-4a3f-b538-bc84eae11505",
+        "Participants": [
+            {
+                "CallId": CALL_ID,
+                "ParticipantTag": "LEG-A",
+                "To": "+12065550100",
+                "From": "+15105550101",
+                "Direction": "Inbound",
+                "StartTimeInMilliseconds": "1700000000000",
+                "Status": "Connected",
+            }
+        ],
+    }
+    if attributes is not None:
+        details["TransactionAttributes"] = attributes
+    return details
+
+
+def _welcome_action() -> dict[str, Any]:
+    return {
+        "Type": "PlayAudio",
+        "Parameters": {
+            "CallId": CALL_ID,
+            "ParticipantTag": "LEG-A",
+            "PlaybackTerminators": ["#"],
+            "Repeat": 1,
+            "AudioSource": {"Type": "S3", "BucketName": BUCKET, "Key": "prompts/welcome.wav"},
+        },
+    }
+
+
+def events() -> dict[str, dict[str, Any]]:
+    """The benchmarked events, by name, as the SIP media application sends them."""
+    failed = _welcome_action()
+    failed.update(ErrorType="InvalidAudioSource", ErrorMessage="Audio Source parameter is invalid.")
+    return {
+        "NEW_INBOUND_CALL": {
+            "SchemaVersion": "1.0",
+            "Sequence": 1,
+            "InvocationEventType": "NEW_INBOUND_CALL",
+            "CallDetails": _details(),
+        },
+        "ACTION_SUCCESSFUL": {
+            "SchemaVersion": "1.0",
+            "Sequence": 2,
+            "InvocationEventType": "ACTION_SUCCESSFUL",
+            "ActionData": _welcome_action(),
+            "CallDetails": _details(),
+        },
+        "ACTION_FAILED": {
+            "SchemaVersion": "1.0",
+            "Sequence": 2,
+            "InvocationEventType": "ACTION_FAILED",
+            "ActionData": failed,
+            "CallDetails": _details(),
+        },
+        "HANGUP": {
+            "SchemaVersion": "1.0",
+            "Sequence": 4,
+            "InvocationEventType": "HANGUP",
+            "ActionData": {
+                "Type": "Hangup",
+                "Parameters": {
+                    "SipResponseCode": "0",
+                    "CallId": CALL_ID,
+                    "ParticipantTag": "LEG-A",
+                },
+            },
+            "CallDetails": _details(),
+        },
+    }
+
+
+class FakeContext:
+    """The attributes of a Lambda context object that the handlers (and Powertools) read."""
+
+    function_name = "PlayAudioStack-SmaHandler"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 128
+    invoked_function_arn = (
+        "arn:aws:lambda:us-east-1:123456789012:function:PlayAudioStack-SmaHandler"
+    )
+    aws_request_id = "5b2f3c1e-7d4a-4e8b-9c6f-0a1b2c3d4e5f"
+    log_group_name = "/aws/lambda/PlayAudioStack-SmaHandler"
+    log_stream_name = "2026/11/23/[$LATEST]0123456789abcdef"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 3000

@@ -1,0 +1,83 @@
+"""Machine-independent facts behind `make bench`'s figures (the figures themselves are timed there).
+
+- Checking a prompt reads its headers only: a sparse 50 MB WAV costs the same bytes as a 1 KB one.
+- A cached re-synth transcodes nothing: a second App over the same cloud assembly finds every
+  normalized prompt in the cache.
+- The sample handler's cold path imports neither json nor re (nor logging): what keeps a bare
+  cold start cheap.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import aws_cdk as cdk
+
+from bench.sma_events import ENV, events
+from bench.wavfiles import CountingFile, prompt_folder, write_sparse_wav
+from constructs_pkg import PromptBucket, WavPrompts
+from constructs_pkg.audio import normalize
+from constructs_pkg.audio.wav import MAX_PROMPT_BYTES, check_prompt
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bytes_read_to_check(path: Path) -> int:
+    with CountingFile(path) as f:
+        check_prompt(f)
+        return f.bytes_read
+
+
+def test_checking_a_50_mb_prompt_reads_what_a_1_kb_one_does(tmp_path: Path) -> None:
+    big = write_sparse_wav(tmp_path / "fifty.wav", MAX_PROMPT_BYTES)
+    small = write_sparse_wav(tmp_path / "small.wav", 1000)
+    assert big.stat().st_size == MAX_PROMPT_BYTES
+    assert bytes_read_to_check(big) == bytes_read_to_check(small) == 44
+
+
+def test_a_cached_re_synth_transcodes_no_file(
+    tmp_path: Path, make_app: Callable[..., cdk.App]
+) -> None:
+    prompts = prompt_folder(tmp_path / "prompts", 4, 16000, seconds=0.2)
+    outdir = tmp_path / "cdk.out"
+
+    def synth_prompts() -> int:
+        before = normalize.transcode_count()
+        stack = cdk.Stack(make_app(outdir=str(outdir)), "Facts")
+        WavPrompts(
+            stack,
+            "Prompts",
+            prompt_bucket=PromptBucket(stack, "Bucket"),
+            source_dir=prompts,
+            normalize=True,
+        )
+        return normalize.transcode_count() - before
+
+    assert synth_prompts() == 4
+    assert synth_prompts() == 0
+
+
+def test_the_handler_cold_path_imports_neither_json_nor_re() -> None:
+    script = f"""
+import sys
+sys.path.insert(0, {str(ROOT / "constructs_pkg")!r})
+import runtime.handler as h
+result = h.handler({events()["NEW_INBOUND_CALL"]!r}, None)
+assert result["Actions"][0]["Type"] == "PlayAudio", result
+assert h.CONFIG.errors == (), h.CONFIG.errors
+print(" ".join(sorted(sys.modules)))
+"""
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", script],
+        env={**os.environ, **ENV},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded = set(done.stdout.split())
+    assert "runtime.handler" in loaded
+    assert loaded.isdisjoint({"json", "re", "logging", "enum"}), loaded & {"json", "re"}
