@@ -1,0 +1,1014 @@
+"""The call state machine: what a SIP media application does with a handler's answers.
+
+One call, one leg (LEG-A), on a simulated clock (samples of the 8 kHz call
+audio, so the transcript, the timeline and call.wav agree). The rules, each
+with the guide page it comes from (:data:`.rules.DOCS`):
+
+Invocations (pstn-invocations, case-1, use-create-call-api)
+    Inbound: NEW_INBOUND_CALL. ``outbound``: NEW_OUTBOUND_CALL and RINGING
+    (their responses are ignored, as the page says), then CALL_ANSWERED.
+    ``Sequence`` counts invocations from 1 (a retry keeps its number);
+    ``CallDetails`` carries the account, region, SMA id, the participant and
+    the stored ``TransactionAttributes``.
+Responses (invoke-on-call-leg, attribute-trans-invalid)
+    Checked with ``constructs_pkg.runtime.actions.validate_response`` (the
+    one set of rules: at most 10 actions, known action types and parameters,
+    ``SchemaVersion`` "1.0", an object and not a JSON string,
+    TransactionAttributes of at most 100 pairs and 20 KB). A response that
+    breaks them is not run: the handler gets INVALID_LAMBDA_RESPONSE with
+    ``ErrorType``/``ErrorMessage`` at the top level, as the documented example
+    has them. A new action list replaces the remaining one; an empty list
+    after PlayAudioAndGetDigits keeps the remaining actions.
+TransactionAttributes (transaction-attributes)
+    A response that carries them replaces the stored set (``{}`` erases it);
+    one without them keeps it.
+Actions, in order (play-audio, play-audio-get-digits, pause, hangup, case-3)
+    PlayAudio plays its prompt ``Repeat`` times; a key in
+    ``PlaybackTerminators`` stops it and it is not repeated; ACTION_SUCCESSFUL
+    follows when it was the last action. Pause is silence (ACTION_SUCCESSFUL
+    when last, by the same reading). PlayAudioAndGetDigits plays, collects
+    the scripted keys, plays the failure audio and retries up to ``Repeat``
+    times, and always reports (ACTION_SUCCESSFUL with ``ReceivedDigits``, or
+    ACTION_FAILED). Hangup ends the leg and the handler gets HANGUP (its
+    response ignored: one leg). An action Chime would fail (:mod:`.rules`)
+    is reported as ACTION_FAILED and the rest of its list is dropped.
+Timeouts and errors (timeouts)
+    An invocation that raises or runs over the function's Timeout is retried
+    once; a second failure ends the call with SIP 480. A function whose
+    Timeout is over 5 s is retried every 5 s without an answer, and the call
+    ends 20 s after the first attempt.
+Invoke permission (unexpected-hangups)
+    Without ``lambda:InvokeFunction`` for ``voiceconnector.chime.amazonaws.com``
+    (evaluated by :mod:`.policy` against the function's AWS::Lambda::Permission
+    statements) the SMA cannot invoke the handler and the call drops.
+Bounds
+    1,000 invocations per call (invoke-on-call-leg); a call-length bound; a
+    caller who hears nothing hangs up after ``caller_patience_ms``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, Protocol
+
+from constructs_pkg.runtime.actions import (
+    ACTION_HANGUP,
+    ACTION_PAUSE,
+    ACTION_PLAY_AUDIO,
+    ACTION_PLAY_AUDIO_AND_GET_DIGITS,
+    DEFAULT_MAX_NUMBER_OF_DIGITS,
+    DEFAULT_MIN_NUMBER_OF_DIGITS,
+    MAX_TRANSACTION_ATTRIBUTES,
+    SCHEMA_VERSION,
+    validate_response,
+)
+
+from . import rules
+from .assembly import CallSetup
+from .intrinsics import standin_uuid
+from .lambda_runner import InvokeResult, LambdaRunner
+from .media import CallAudio, PromptLoader, ms_to_samples, samples_to_ms
+from .policy import Principal, Request, UnsupportedPolicyError, evaluate
+from .transcript import Transcript, fmt_time
+
+NEW_INBOUND_CALL = "NEW_INBOUND_CALL"
+NEW_OUTBOUND_CALL = "NEW_OUTBOUND_CALL"
+RINGING = "RINGING"
+CALL_ANSWERED = "CALL_ANSWERED"
+ACTION_SUCCESSFUL = "ACTION_SUCCESSFUL"
+ACTION_FAILED = "ACTION_FAILED"
+INVALID_LAMBDA_RESPONSE = "INVALID_LAMBDA_RESPONSE"
+HANGUP = "HANGUP"
+_IGNORED_RESPONSES = (NEW_OUTBOUND_CALL, RINGING, HANGUP)
+
+MAX_INVOCATIONS = 1000
+RETRY_AFTER_S = 5
+HANG_UP_AFTER_S = 20
+FUNCTION_ERROR_ATTEMPTS = 2
+SMA_FAILURE_SIP_CODE = 480
+DEFAULT_CALLER_PATIENCE_MS = 10_000
+DEFAULT_MAX_CALL_MS = 600_000
+CALLER_NUMBER = "+12065550199"
+SMA_NUMBER = "+12065550100"
+_EPOCH_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z: a fixed call start, for repeatable runs
+
+# The guide's example ACTION_FAILED for "failed to collect the digits" carries
+# InvalidAudioSource; the page names no other error type for it (UNVERIFIED).
+DIGITS_NOT_COLLECTED = rules.INVALID_AUDIO_SOURCE
+
+
+class Outcome(Enum):
+    """How a call ended, and the exit status ``playaudio-sim call`` returns for it."""
+
+    HANGUP = ("hangup", 0)
+    HANGUP_AFTER_ERROR = ("hangup-after-error", 1)
+    SMA_HANGUP = ("sma-hangup", 3)
+    CALLER_HANGUP = ("caller-hangup", 4)
+    LIMIT = ("limit", 5)
+
+    @property
+    def label(self) -> str:
+        return self.value[0]
+
+    @property
+    def exit_code(self) -> int:
+        return self.value[1]
+
+
+@dataclass(frozen=True)
+class KeyPress:
+    """The caller presses ``digit`` at ``at_ms`` into the call."""
+
+    digit: str
+    at_ms: float
+
+
+def parse_keys(text: str) -> list[KeyPress]:
+    """``"1@2.5s,#@4s,5@1500ms"`` -> key presses in time order."""
+    presses = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        match = re.fullmatch(r"([0-9#*])@(\d+(?:\.\d+)?)(ms|s)?", item)
+        if not match:
+            raise ValueError(
+                f"key press {item!r} is not DIGIT@TIME; expected e.g. '1@2.5s', '#@4s' or "
+                "'5@1500ms' (digits 0-9, # and *)"
+            )
+        digit, value, unit = match.groups()
+        presses.append(KeyPress(digit, float(value) * (1 if unit == "ms" else 1000)))
+    return sorted(presses, key=lambda p: p.at_ms)
+
+
+@dataclass
+class CallOptions:
+    """What the caller does, and the simulator's bounds."""
+
+    outbound: bool = False
+    keys: list[KeyPress] = field(default_factory=list)
+    hangup_at_ms: float | None = None
+    caller_patience_ms: float = DEFAULT_CALLER_PATIENCE_MS
+    max_call_ms: float = DEFAULT_MAX_CALL_MS
+    max_invocations: int = MAX_INVOCATIONS
+    environment: dict[str, str] | None = None  # the function's environment, if overridden
+
+
+class Invoker(Protocol):
+    """Runs the handler: :class:`.lambda_runner.LambdaRunner`, or a test double."""
+
+    def invoke(self, event: dict[str, Any], timeout_s: float) -> InvokeResult: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class CallResult:
+    """The call as it happened."""
+
+    outcome: Outcome
+    reason: str
+    transcript: Transcript
+    audio: CallAudio
+    heard: list[dict[str, Any]]
+    failures: list[str]
+    invocations: int
+    duration_ms: float
+
+    @property
+    def exit_code(self) -> int:
+        return self.outcome.exit_code
+
+
+class _CallEnded(Exception):
+    """Raised inside the engine once the call is over; caught by :meth:`Call.run`."""
+
+
+@dataclass(frozen=True)
+class _Failed:
+    failure: rules.ActionFailure
+    action_data: dict[str, Any]
+    is_error: bool = True  # False: the caller did not enter digits, a normal IVR path
+
+
+@dataclass(frozen=True)
+class _Reported:
+    action_data: dict[str, Any]
+
+
+class Call:
+    """One simulated call against a synthesized SMA."""
+
+    def __init__(
+        self,
+        setup: CallSetup,
+        options: CallOptions | None = None,
+        *,
+        invoker: Invoker | None = None,
+        loader: PromptLoader | None = None,
+    ) -> None:
+        self.setup = setup
+        self.options = options or CallOptions()
+        if invoker is None:
+            function = setup.function
+            if self.options.environment is not None:
+                function = dataclasses.replace(function, environment=self.options.environment)
+            invoker = LambdaRunner(function, region=setup.sma.region)
+        self.invoker = invoker
+        self.loader = loader or PromptLoader()
+        self.transcript = Transcript()
+        self.audio = CallAudio()
+        self.heard: list[dict[str, Any]] = []
+        self.failures: list[str] = []
+        self.sequence = 0
+        self.attributes: dict[str, str] | None = None
+        self.keys = list(self.options.keys)
+        self._key_state = ["pending"] * len(self.keys)
+        self._outcome: tuple[Outcome, str] | None = None
+        self._errors_seen = 0
+        self._last_call: dict[str, Any] = {}
+        direction = "Outbound" if self.options.outbound else "Inbound"
+        self.participant: dict[str, Any] = {
+            "CallId": standin_uuid(setup.sma.id, "call", "LEG-A"),
+            "ParticipantTag": "LEG-A",
+            "To": CALLER_NUMBER if self.options.outbound else SMA_NUMBER,
+            "From": SMA_NUMBER if self.options.outbound else CALLER_NUMBER,
+            "Direction": direction,
+            "StartTimeInMilliseconds": str(_EPOCH_MS),
+        }
+        self.transaction_id = standin_uuid(setup.sma.id, "transaction")
+
+    # -- the call ----------------------------------------------------------------------------
+
+    @property
+    def now(self) -> int:
+        return self.audio.length
+
+    def run(self) -> CallResult:
+        try:
+            self._record_start()
+            self._check_invoke_permission()
+            if self.options.outbound:
+                self._invoke(NEW_OUTBOUND_CALL)
+                self._invoke(RINGING)
+                self.participant["Status"] = "Connected"
+                actions = self._invoke(CALL_ANSWERED)
+            else:
+                self.participant["Status"] = "Connected"
+                actions = self._invoke(NEW_INBOUND_CALL)
+            self._run_actions(actions)
+        except _CallEnded:
+            pass
+        finally:
+            self.invoker.close()
+        assert self._outcome is not None
+        outcome, reason = self._outcome
+        self._ignore_keys_until(None)
+        for note in self.loader.notes:
+            self.transcript.add("note", self.now, note)
+        self.transcript.add(
+            "end",
+            self.now,
+            f"call ended ({outcome.label}, exit {outcome.exit_code}): {reason}",
+            outcome=outcome.label,
+            exitCode=outcome.exit_code,
+            reason=reason,
+            invocations=self.sequence,
+            durationMs=samples_to_ms(self.now),
+            heard=[h["key"] for h in self.heard],
+            failures=self.failures,
+        )
+        return CallResult(
+            outcome=outcome,
+            reason=reason,
+            transcript=self.transcript,
+            audio=self.audio,
+            heard=self.heard,
+            failures=self.failures,
+            invocations=self.sequence,
+            duration_ms=samples_to_ms(self.now),
+        )
+
+    def _record_start(self) -> None:
+        setup = self.setup
+        function = setup.function
+        self.transcript.add(
+            "call",
+            0,
+            f"{'outbound' if self.options.outbound else 'inbound'} call to SMA "
+            f"{setup.sma.name} ({setup.stack.name}/{setup.sma.logical_id}); handler "
+            f"{function.handler} of {function.logical_id}, timeout {function.timeout_s:g} s",
+            stack=setup.stack.name,
+            sma={"logicalId": setup.sma.logical_id, "id": setup.sma.id, "arn": setup.sma.arn},
+            function={
+                "logicalId": function.logical_id,
+                "handler": function.handler,
+                "runtime": function.runtime,
+                "timeoutS": function.timeout_s,
+                "code": str(function.code_dir) if function.code_dir else "inline",
+                "environment": self.options.environment
+                if self.options.environment is not None
+                else function.environment,
+            },
+            account=setup.sma.account,
+            keys=[f"{k.digit}@{fmt_time(k.at_ms)}" for k in self.keys],
+            hangupAtMs=self.options.hangup_at_ms,
+            notes=setup.store.notes,
+        )
+
+    def _end(self, outcome: Outcome, reason: str) -> None:
+        if self._outcome is None:
+            self._outcome = (outcome, reason)
+        raise _CallEnded
+
+    def _handler_hung_up(self, reason: str) -> None:
+        if self._errors_seen:
+            self._end(
+                Outcome.HANGUP_AFTER_ERROR,
+                f"{reason}, after {self._errors_seen} error(s): {', '.join(self.failures)}",
+            )
+        self._end(Outcome.HANGUP, reason)
+
+    def _check_invoke_permission(self) -> None:
+        setup = self.setup
+        request = Request(
+            Principal.service(rules.CHIME_SERVICE_PRINCIPAL),
+            "lambda:InvokeFunction",
+            setup.function.arn,
+            {"aws:SourceAccount": setup.sma.account, "aws:SourceArn": setup.sma.arn},
+        )
+        try:
+            evaluation = evaluate(setup.invoke_policy, request)
+        except UnsupportedPolicyError as error:
+            self.transcript.add("note", 0, f"the invoke permission was not evaluated: {error}")
+            return
+        if not evaluation.allowed:
+            reason = (
+                f"Chime may not invoke {setup.function.name}: no AWS::Lambda::Permission gives "
+                f"{rules.CHIME_SERVICE_PRINCIPAL} lambda:InvokeFunction ({evaluation.explain()}); "
+                "the SMA logs 'Access denied while invoking the AWS Lambda function' and the "
+                "call drops"
+            )
+            self.transcript.add("invocation-error", 0, reason, doc=rules.DOCS["unexpected-hangups"])
+            self._end(Outcome.SMA_HANGUP, reason)
+
+    # -- invocations -------------------------------------------------------------------------
+
+    def _event(
+        self,
+        event_type: str,
+        action_data: Mapping[str, Any] | None = None,
+        top_level: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        setup = self.setup
+        details: dict[str, Any] = {"TransactionId": self.transaction_id}
+        if self.attributes:
+            details["TransactionAttributes"] = dict(self.attributes)
+        details.update(
+            {
+                "AwsAccountId": setup.sma.account,
+                "AwsRegion": setup.sma.region,
+                "SipMediaApplicationId": setup.sma.id,
+                "Participants": [copy.deepcopy(self.participant)],
+            }
+        )
+        event: dict[str, Any] = {
+            "SchemaVersion": SCHEMA_VERSION,
+            "Sequence": self.sequence,
+            "InvocationEventType": event_type,
+        }
+        if action_data is not None:
+            event["ActionData"] = copy.deepcopy(dict(action_data))
+        event["CallDetails"] = details
+        if top_level:
+            event.update(top_level)
+        return event
+
+    def _invoke(
+        self,
+        event_type: str,
+        action_data: Mapping[str, Any] | None = None,
+        top_level: Mapping[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Invoke the handler; return the actions to run (INVALID_LAMBDA_RESPONSE handled)."""
+        while True:
+            if self.sequence >= self.options.max_invocations:
+                self._end(
+                    Outcome.LIMIT,
+                    f"the handler was invoked {self.sequence} times; a call allows at most "
+                    f"{self.options.max_invocations} invocations ({rules.DOCS['action-lists']})",
+                )
+            self.sequence += 1
+            event = self._event(event_type, action_data, top_level)
+            self.transcript.add(
+                "event",
+                self.now,
+                f"SMA -> handler: {event_type} (Sequence {self.sequence})"
+                + (
+                    f" for {action_data.get('Type')}"
+                    if action_data and "Type" in action_data
+                    else ""
+                ),
+                seq=self.sequence,
+                type=event_type,
+                event=event,
+            )
+            response = self._call_lambda(event)
+            ignored = event_type in _IGNORED_RESPONSES
+            errors = [] if ignored else validate_response(response)
+            self.transcript.add(
+                "response",
+                self.now,
+                f"handler -> SMA: {_describe_response(response)}"
+                + (" (ignored for this event)" if ignored else ""),
+                seq=self.sequence,
+                response=response,
+                ignored=ignored,
+                **self._last_call,
+            )
+            if ignored:
+                return []
+            if errors:
+                error_type = _invalid_response_type(response, errors)
+                message = "; ".join(errors)
+                self._errors_seen += 1
+                self.failures.append(f"{INVALID_LAMBDA_RESPONSE}:{error_type}")
+                self.transcript.add(
+                    "rejected",
+                    self.now,
+                    f"response rejected ({error_type}): {message}",
+                    seq=self.sequence,
+                    errorType=error_type,
+                    errors=errors,
+                    doc=rules.DOCS["invalid-response"],
+                )
+                event_type, action_data = INVALID_LAMBDA_RESPONSE, None
+                top_level = {"ErrorType": error_type, "ErrorMessage": message}
+                continue
+            if "TransactionAttributes" in response:
+                self.attributes = dict(response["TransactionAttributes"])
+            return list(response["Actions"])
+
+    def _call_lambda(self, event: dict[str, Any]) -> Any:
+        """One invocation as the SMA makes it: retries, 5 s waits, 20 s, 480."""
+        timeout_s = float(self.setup.function.timeout_s)
+        wait_s = min(timeout_s, RETRY_AFTER_S)
+        first_attempt = self.now
+        attempt = 0
+        function_errors = 0
+        while True:
+            attempt += 1
+            result = self.invoker.invoke(event, wait_s)
+            self._last_call = {
+                "durationMs": result.duration_ms,
+                "coldStart": result.cold_start,
+                "attempt": attempt,
+                "logs": result.logs,
+            }
+            if result.ok:
+                return result.response
+            if result.timed_out:
+                self._silence(ms_to_samples(wait_s * 1000), "waiting for the handler")
+            slow = result.timed_out and timeout_s > RETRY_AFTER_S
+            if not slow:
+                function_errors += 1
+            elapsed_s = samples_to_ms(self.now - first_attempt) / 1000
+            if slow:
+                retry = elapsed_s < HANG_UP_AFTER_S
+                why = (
+                    f"no answer within {RETRY_AFTER_S} s"
+                    if retry
+                    else f"no answer {HANG_UP_AFTER_S} s after the first attempt"
+                )
+            else:
+                retry = function_errors < FUNCTION_ERROR_ATTEMPTS
+                why = "the invocation failed" + ("" if retry else f" {function_errors} times")
+            self.transcript.add(
+                "invocation-error",
+                self.now,
+                f"{event['InvocationEventType']} (Sequence {event['Sequence']}) attempt "
+                f"{attempt}: {result.error_type}: {result.error_message}; {why}, "
+                + ("the SMA retries" if retry else f"the SMA hangs up with {SMA_FAILURE_SIP_CODE}"),
+                seq=event["Sequence"],
+                errorType=result.error_type,
+                errorMessage=result.error_message,
+                retry=retry,
+                doc=rules.DOCS["timeouts"],
+                **self._last_call,
+            )
+            if not retry:
+                self.failures.append(f"invocation:{result.error_type}")
+                self._leg_hangs_up(
+                    SMA_FAILURE_SIP_CODE, "the SMA", notify=event["InvocationEventType"] != HANGUP
+                )
+                self._end(
+                    Outcome.SMA_HANGUP,
+                    f"the handler failed to answer {event['InvocationEventType']} ({why}: "
+                    f"{result.error_type}); the SMA hung up with {SMA_FAILURE_SIP_CODE}",
+                )
+
+    def _leg_hangs_up(self, code: int, by: str, *, notify: bool = True) -> None:
+        """The leg is disconnected; the handler is told with HANGUP (its answer is ignored)."""
+        self.participant["Status"] = "Disconnected"
+        self.transcript.add(
+            "hangup", self.now, f"{by} hangs up LEG-A (SipResponseCode {code})", by=by, code=code
+        )
+        if not notify or self.sequence >= self.options.max_invocations:
+            return
+        self.sequence += 1
+        event = self._event(
+            HANGUP,
+            {
+                "Type": "Hangup",
+                "Parameters": {
+                    "SipResponseCode": code,
+                    "CallId": self.participant["CallId"],
+                    "ParticipantTag": "LEG-A",
+                },
+            },
+        )
+        self.transcript.add(
+            "event",
+            self.now,
+            f"SMA -> handler: HANGUP (Sequence {self.sequence})",
+            seq=self.sequence,
+            type=HANGUP,
+            event=event,
+        )
+        result = self.invoker.invoke(
+            event, min(float(self.setup.function.timeout_s), RETRY_AFTER_S)
+        )
+        details = {
+            "durationMs": result.duration_ms,
+            "coldStart": result.cold_start,
+            "attempt": 1,
+            "logs": result.logs,
+        }
+        if result.ok:
+            self.transcript.add(
+                "response",
+                self.now,
+                f"handler -> SMA: {_describe_response(result.response)} (ignored: one-leg call)",
+                seq=self.sequence,
+                response=result.response,
+                ignored=True,
+                **details,
+            )
+        else:
+            self.transcript.add(
+                "invocation-error",
+                self.now,
+                f"HANGUP (Sequence {self.sequence}): {result.error_type}: {result.error_message} "
+                "(the call is over; not retried here)",
+                seq=self.sequence,
+                errorType=result.error_type,
+                errorMessage=result.error_message,
+                retry=False,
+                **details,
+            )
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def _run_actions(self, actions: list[dict[str, Any]]) -> None:
+        pending = list(actions)
+        while True:
+            if not pending:
+                self._idle()
+            action = pending.pop(0)
+            last = not pending
+            result = self._execute(action)
+            if isinstance(result, _Failed):
+                failure = result.failure
+                self._errors_seen += int(result.is_error)
+                self.failures.append(failure.error_type)
+                self.transcript.add(
+                    "action-failed",
+                    self.now,
+                    f"{action['Type']} fails with {failure.error_type}: {failure.reason}"
+                    + (f"; {len(pending)} remaining action(s) dropped" if pending else ""),
+                    action=action,
+                    errorType=failure.error_type,
+                    errorMessage=failure.error_message,
+                    reason=failure.reason,
+                    doc=failure.doc,
+                    dropped=pending,
+                )
+                pending = self._invoke(ACTION_FAILED, result.action_data)
+            elif isinstance(result, _Reported):
+                new = self._invoke(ACTION_SUCCESSFUL, result.action_data)
+                if new:
+                    pending = new
+            elif last and action["Type"] in (ACTION_PLAY_AUDIO, ACTION_PAUSE):
+                pending = self._invoke(ACTION_SUCCESSFUL, _action_data(action))
+
+    def _execute(self, action: dict[str, Any]) -> _Failed | _Reported | None:
+        kind = action["Type"]
+        parameters: dict[str, Any] = action.get("Parameters", {})
+        doc = rules.DOCS[
+            {
+                ACTION_PLAY_AUDIO: "play-audio",
+                ACTION_PLAY_AUDIO_AND_GET_DIGITS: "play-audio-get-digits",
+                ACTION_PAUSE: "pause",
+                ACTION_HANGUP: "hangup",
+            }[kind]
+        ]
+        target_failure = rules.check_target(parameters, [self.participant], doc)
+        if target_failure is not None:
+            return _Failed(target_failure, _failed_data(action, target_failure))
+        if kind == ACTION_PLAY_AUDIO:
+            return self._play_audio(action, doc)
+        if kind == ACTION_PLAY_AUDIO_AND_GET_DIGITS:
+            return self._play_and_get_digits(action, doc)
+        if kind == ACTION_PAUSE:
+            milliseconds = int(parameters["DurationInMilliseconds"])
+            with self._span("pause", f"Pause {milliseconds} ms: the caller hears silence"):
+                self._advance(ms_to_samples(milliseconds), "pause")
+            return None
+        code = str(parameters.get("SipResponseCode", "0"))
+        self._leg_hangs_up(int(code), "the handler (Hangup action)")
+        self._handler_hung_up(f"the handler hung up with SipResponseCode {code}")
+        return None  # pragma: no cover - _handler_hung_up always raises
+
+    def _source(
+        self, action: dict[str, Any], name: str, doc: str
+    ) -> rules.Playable | rules.ActionFailure:
+        return rules.check_audio_source(
+            action["Parameters"][name],
+            self.setup.store,
+            account=self.setup.sma.account,
+            sma_arn=self.setup.sma.arn,
+            doc=doc,
+        )
+
+    def _play_audio(self, action: dict[str, Any], doc: str) -> _Failed | None:
+        parameters = action["Parameters"]
+        playable = self._source(action, "AudioSource", doc)
+        if isinstance(playable, rules.ActionFailure):
+            return _Failed(playable, _failed_data(action, playable))
+        pcm = self.loader.samples(playable.object, playable.info)
+        terminators = set(parameters.get("PlaybackTerminators") or [])
+        repeat = int(parameters.get("Repeat", 1))
+        for index in range(repeat):
+            stopped = self._play_prompt(playable, pcm, terminators, index + 1, repeat)
+            if stopped:
+                break
+        return None
+
+    def _play_prompt(
+        self,
+        playable: rules.Playable,
+        pcm: bytes,
+        terminators: set[str],
+        index: int,
+        repeat: int,
+        *,
+        role: str = "prompt",
+    ) -> str | None:
+        """Play ``pcm`` until it ends, a terminator key, a caller hang-up or the bound."""
+        start = self.now
+        full = len(pcm) // 2
+        end = start + full
+        stop_key = self._next_key(start, end, terminators)
+        if stop_key is not None:
+            end = ms_to_samples(self.keys[stop_key].at_ms)
+        stopped_by = self.keys[stop_key].digit if stop_key is not None else None
+        heard: dict[str, Any] = {
+            "key": playable.object.key,
+            "name": playable.object.name,
+            "bucket": playable.object.bucket,
+            "role": role,
+            "startMs": samples_to_ms(start),
+            "endMs": samples_to_ms(end),
+            "fullMs": samples_to_ms(full),
+            "repeat": f"{index}/{repeat}",
+            "stoppedBy": stopped_by,
+        }
+        self.heard.append(heard)
+        summary = (
+            f"caller hears {playable.object.key} ({fmt_time(samples_to_ms(full))}"
+            + (f", {index} of {repeat}" if repeat > 1 else "")
+            + (f", {role}" if role != "prompt" else "")
+            + ")"
+        )
+        record = self.transcript.add("play", start, summary, **heard)
+        try:
+            self._advance(end - start, "prompt", pcm)
+        finally:
+            played = self.now - start
+            heard["endMs"] = record["endMs"] = samples_to_ms(self.now)
+            if stop_key is not None and self.now == end:
+                record["summary"] += (
+                    f", stopped by '{stopped_by}' after {fmt_time(samples_to_ms(played))}"
+                )
+                self._key_state[stop_key] = "used"
+            elif played < full:
+                heard["stoppedBy"] = record["stoppedBy"] = None
+                record["summary"] += f", cut off after {fmt_time(samples_to_ms(played))}"
+        if stopped_by is not None:
+            self.transcript.add(
+                "key",
+                end,
+                f"caller presses '{stopped_by}': a PlaybackTerminator, playback stops"
+                + (" and is not repeated" if index < repeat else ""),
+                digit=stopped_by,
+                effect="stopped playback",
+            )
+        return stopped_by
+
+    def _play_and_get_digits(self, action: dict[str, Any], doc: str) -> _Failed | _Reported:
+        parameters = action["Parameters"]
+        main = self._source(action, "AudioSource", doc)
+        if isinstance(main, rules.ActionFailure):
+            return _Failed(main, _failed_data(action, main))
+        failure_audio = self._source(action, "FailureAudioSource", doc)
+        if isinstance(failure_audio, rules.ActionFailure):
+            return _Failed(failure_audio, _failed_data(action, failure_audio))
+        low = int(parameters.get("MinNumberOfDigits", DEFAULT_MIN_NUMBER_OF_DIGITS))
+        high = int(parameters.get("MaxNumberOfDigits", DEFAULT_MAX_NUMBER_OF_DIGITS))
+        terminators = set(parameters.get("TerminatorDigits") or ["#"])
+        repeat_wait = ms_to_samples(int(parameters["RepeatDurationInMilliseconds"]))
+        between = (
+            ms_to_samples(int(parameters["InBetweenDigitsDurationInMilliseconds"]))
+            if "InBetweenDigitsDurationInMilliseconds" in parameters
+            else repeat_wait
+        )
+        regex = parameters.get("InputDigitsRegex")
+        attempts = int(parameters.get("Repeat", 1))
+        main_pcm = self.loader.samples(main.object, main.info)
+        failure_pcm = self.loader.samples(failure_audio.object, failure_audio.info)
+        received = ""
+        for attempt in range(1, attempts + 1):
+            received = self._collect_digits(main, main_pcm, terminators, high, between, attempt)
+            count = len(received.rstrip("".join(terminators)))
+            matches = regex is None or re.search(str(regex), received) is not None
+            if received and count >= low and matches:
+                self.transcript.add(
+                    "key",
+                    self.now,
+                    f"digits collected: {received!r} (attempt {attempt} of {attempts})",
+                    digits=received,
+                    effect="collected",
+                )
+                return _Reported({**_action_data(action), "ReceivedDigits": received})
+            self.transcript.add(
+                "key",
+                self.now,
+                f"attempt {attempt} of {attempts}: {received!r} is not a valid entry "
+                f"(at least {low} digit(s)" + (f", matching {regex}" if regex else "") + ")",
+                digits=received,
+                effect="rejected",
+            )
+            self._play_prompt(failure_audio, failure_pcm, set(), 1, 1, role="failure audio")
+        failure = rules.ActionFailure(
+            DIGITS_NOT_COLLECTED,
+            f"no valid digits after {attempts} attempt(s) (last: {received!r}); the guide's "
+            "example for this case carries InvalidAudioSource",
+            doc,
+        )
+        return _Failed(failure, _failed_data(action, failure), is_error=False)
+
+    def _collect_digits(
+        self,
+        main: rules.Playable,
+        pcm: bytes,
+        terminators: set[str],
+        high: int,
+        between: int,
+        attempt: int,
+    ) -> str:
+        """One attempt: play the prompt while keys are collected, then wait between digits."""
+        start = self.now
+        received = ""
+        full_end = start + len(pcm) // 2
+        heard: dict[str, Any] = {
+            "key": main.object.key,
+            "name": main.object.name,
+            "bucket": main.object.bucket,
+            "role": "digits prompt",
+            "startMs": samples_to_ms(start),
+            "endMs": samples_to_ms(full_end),
+            "fullMs": samples_to_ms(full_end - start),
+            "repeat": str(attempt),
+            "stoppedBy": None,
+        }
+        self.heard.append(heard)
+        record = self.transcript.add(
+            "play",
+            start,
+            f"caller hears {main.object.key} and may enter digits (attempt {attempt})",
+            **heard,
+        )
+        try:
+            # Keys during the prompt are collected; the prompt stops once the entry is complete.
+            deadline = full_end + between
+            index = self._next_key(start, deadline, None)
+            while index is not None:
+                press = self.keys[index]
+                at = ms_to_samples(press.at_ms)
+                if at < full_end:
+                    self._advance(at - self.now, "prompt", pcm[(self.now - start) * 2 :])
+                else:
+                    self._wait_for_digits(at)
+                self._key_state[index] = "used"
+                received += press.digit
+                self.transcript.add(
+                    "key",
+                    at,
+                    f"caller presses '{press.digit}': collected",
+                    digit=press.digit,
+                    effect="collected",
+                )
+                if press.digit in terminators or len(received) >= high:
+                    break
+                deadline = max(full_end, at) + between
+                index = self._next_key(self.now, deadline, None)
+            else:
+                if self.now < full_end:
+                    self._advance(full_end - self.now, "prompt", pcm[(self.now - start) * 2 :])
+                self._wait_for_digits(deadline)
+        finally:
+            heard["endMs"] = record["endMs"] = samples_to_ms(min(self.now, full_end))
+        return received
+
+    def _wait_for_digits(self, until: int) -> None:
+        if until > self.now:
+            with self._span("silence", "the SMA waits for digits", why="waiting for digits"):
+                self._advance(until - self.now, "digits")
+
+    def _idle(self) -> None:
+        """No action left: the caller hears silence and hangs up after a while."""
+        patience = ms_to_samples(self.options.caller_patience_ms)
+        summary = (
+            f"no action left: the caller hears silence for {fmt_time(samples_to_ms(patience))}"
+        )
+        with self._span("silence", summary, why="no actions"):
+            self._advance(patience, "idle")
+        self._leg_hangs_up(0, "the caller (after silence)")
+        self._end(
+            Outcome.CALLER_HANGUP,
+            "the handler left the call with no action; the caller hung up after "
+            f"{fmt_time(samples_to_ms(patience))} of silence",
+        )
+
+    # -- time --------------------------------------------------------------------------------
+
+    def _silence(self, samples: int, why: str) -> None:
+        summary = f"the caller hears silence for {fmt_time(samples_to_ms(samples))}: {why}"
+        with self._span("silence", summary, why=why):
+            self._advance(samples, "silence")
+
+    @contextlib.contextmanager
+    def _span(self, kind: str, summary: str, **details: Any) -> Iterator[dict[str, Any]]:
+        """A record of something that lasts: added when it starts, its end set when it ends."""
+        start = samples_to_ms(self.now)
+        record = self.transcript.add(kind, self.now, summary, startMs=start, endMs=start, **details)
+        try:
+            yield record
+        finally:
+            record["endMs"] = samples_to_ms(self.now)
+
+    def _advance(self, samples: int, what: str, pcm: bytes | None = None) -> int:
+        """Move the clock, with audio or silence; end the call at a hang-up or the bound."""
+        start = self.now
+        target = start + max(0, samples)
+        stop = target
+        hangup_ms = self.options.hangup_at_ms
+        hangup_at = ms_to_samples(hangup_ms) if hangup_ms is not None else None
+        caller_hangs_up = hangup_at is not None and hangup_at < target
+        if caller_hangs_up and hangup_at is not None:
+            stop = max(start, hangup_at)
+        bound = ms_to_samples(self.options.max_call_ms)
+        bound_reached = bound < stop
+        stop = min(stop, bound)
+        if pcm is not None:
+            self.audio.play(pcm, stop - start)
+        self.audio.silence(stop - self.now)
+        self._ignore_keys_until(stop, during=what)
+        if bound_reached:
+            self._end(
+                Outcome.LIMIT,
+                "the call reached the simulator's length bound of "
+                f"{fmt_time(self.options.max_call_ms)} (--max-call-seconds)",
+            )
+        if caller_hangs_up:
+            self._leg_hangs_up(0, "the caller")
+            self._end(Outcome.CALLER_HANGUP, f"the caller hung up at {fmt_time(hangup_ms or 0)}")
+        return stop - start
+
+    def _next_key(self, start: int, end: int, digits: set[str] | None) -> int | None:
+        """The first pending key in [start, end) (among ``digits`` if given)."""
+        for index, press in enumerate(self.keys):
+            at = ms_to_samples(press.at_ms)
+            if self._key_state[index] != "pending" or at < start:
+                continue
+            if at >= end:
+                return None
+            if digits is None or press.digit in digits:
+                return index
+        return None
+
+    def _ignore_keys_until(self, until: int | None, during: str = "") -> None:
+        """Keys before ``until`` that nothing used are recorded as ignored."""
+        for index, press in enumerate(self.keys):
+            at = ms_to_samples(press.at_ms)
+            if self._key_state[index] != "pending" or (until is not None and at >= until):
+                continue
+            self._key_state[index] = "ignored"
+            why = {
+                "prompt": "not a PlaybackTerminator of this prompt",
+                "pause": "during a Pause",
+                "idle": "no action is running",
+                "silence": "while the SMA waits for the handler",
+                "digits": "no digits are being collected",
+            }.get(during, "the call was over" if until is None else "nothing listens")
+            self.transcript.add(
+                "key",
+                at if until is not None else self.now,
+                f"caller presses '{press.digit}' at {fmt_time(press.at_ms)}: ignored ({why})",
+                digit=press.digit,
+                effect="ignored",
+                atMs=press.at_ms,
+            )
+
+
+def _action_data(action: Mapping[str, Any]) -> dict[str, Any]:
+    return {"Type": action["Type"], "Parameters": copy.deepcopy(action.get("Parameters", {}))}
+
+
+def _failed_data(action: Mapping[str, Any], failure: rules.ActionFailure) -> dict[str, Any]:
+    return {
+        **_action_data(action),
+        "ErrorType": failure.error_type,
+        "ErrorMessage": failure.error_message,
+    }
+
+
+def _describe_response(response: Any) -> str:
+    if not isinstance(response, dict):
+        return f"a {type(response).__name__}, not a response object"
+    actions = response.get("Actions")
+    if not isinstance(actions, list):
+        return "no Actions list"
+    parts = []
+    for action in actions[:12]:
+        if not isinstance(action, dict):
+            parts.append(repr(action)[:40])
+            continue
+        parameters = action.get("Parameters") if isinstance(action.get("Parameters"), dict) else {}
+        assert isinstance(parameters, dict)
+        source = parameters.get("AudioSource")
+        if isinstance(source, dict):
+            parts.append(f"{action.get('Type')} {source.get('Key')}")
+        elif "SipResponseCode" in parameters:
+            parts.append(f"{action.get('Type')} {parameters['SipResponseCode']}")
+        elif "DurationInMilliseconds" in parameters:
+            parts.append(f"{action.get('Type')} {parameters['DurationInMilliseconds']} ms")
+        else:
+            parts.append(str(action.get("Type")))
+    text = ", ".join(parts) if parts else "no actions"
+    if "TransactionAttributes" in response:
+        text += f" + TransactionAttributes {response['TransactionAttributes']}"
+    return text
+
+
+def _invalid_response_type(response: Any, errors: list[str]) -> str:
+    """The ErrorType the SMA reports. Documented: SchemaVersionMismatch (a JSON string, a wrong
+    SchemaVersion) and TransactionAttributesInvalidMapSize; anything else gets the simulator's
+    label InvalidLambdaResponse (the guide names no other)."""
+    if not isinstance(response, dict) or response.get("SchemaVersion") != SCHEMA_VERSION:
+        return "SchemaVersionMismatch"
+    attributes = response.get("TransactionAttributes")
+    if isinstance(attributes, dict) and len(attributes) > MAX_TRANSACTION_ATTRIBUTES:
+        return "TransactionAttributesInvalidMapSize"
+    return "InvalidLambdaResponse"
+
+
+def write_outputs(result: CallResult, out_dir: Path) -> dict[str, Path]:
+    """transcript.jsonl, call.wav and timeline.png in ``out_dir`` (the picture needs Pillow:
+    the ``simulator`` extra; without it the picture is left out and a note says so)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "transcript": out_dir / "transcript.jsonl",
+        "audio": out_dir / "call.wav",
+        "timeline": out_dir / "timeline.png",
+    }
+    try:
+        from .timeline import render_timeline
+
+        render_timeline(result, paths["timeline"])
+    except ImportError as error:
+        del paths["timeline"]
+        result.transcript.add(
+            "note",
+            result.audio.length,
+            f"no timeline.png: {error}; install the 'simulator' extra (Pillow)",
+        )
+    result.transcript.write(paths["transcript"])
+    result.audio.write(paths["audio"])
+    return paths

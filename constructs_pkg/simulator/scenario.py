@@ -1,0 +1,269 @@
+"""Scenario files: a scripted call and what it must sound like, as JSON (no new dependency).
+
+::
+
+    {
+      "name": "caller presses # mid-prompt",
+      "description": "free text",
+      "call": {"direction": "inbound", "keys": "#@2s", "hangupAt": "30s"},
+      "environment": {
+        "PROMPTS_MANIFEST": {"mergePatch": {"welcome": {"key": "prompts/not-deployed.wav"}}},
+        "PLAYBACK_REPEAT": "2",
+        "SOME_VARIABLE": null
+      },
+      "expect": {
+        "prompts": ["welcome", {"prompt": "error", "stoppedBy": "#"}],
+        "failures": ["InvalidAudioSource"],
+        "end": "hangup-after-error",
+        "maxInvocations": 4
+      }
+    }
+
+``call`` (all optional): ``direction`` ``inbound`` (default) or ``outbound``;
+``keys`` as ``--keys``; ``hangupAt`` when the caller hangs up. Times are
+``"2.5s"``, ``"1500ms"`` or a number of seconds.
+
+``environment`` overrides the synthesized function's environment, which is
+how a scenario breaks a deployed app without a second stack: a string
+replaces a variable, ``null`` removes it, and ``{"mergePatch": {...}}``
+applies an RFC 7386 JSON merge patch to a variable that holds JSON (such as
+the sample handler's ``PROMPTS_MANIFEST``), so a scenario names only what it
+changes.
+
+``expect`` (all optional): ``prompts``, every prompt the caller hears, in
+order (a name such as ``welcome``, a key such as ``prompts/welcome.wav``, or
+``{"prompt", "stoppedBy"}`` where ``stoppedBy`` is the key that stopped it or
+``null`` for a prompt heard to its end); ``failures``, the failures in order
+(``InvalidAudioSource``, ``InvalidActionParameter``,
+``INVALID_LAMBDA_RESPONSE:<ErrorType>``, ``invocation:<errorType>``); ``end``,
+the outcome (``hangup``, ``hangup-after-error``, ``sma-hangup``,
+``caller-hangup``, ``limit``); ``maxInvocations``, an upper bound (to prove a
+flow does not loop).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .assembly import CallSetup
+from .engine import CallOptions, CallResult, Outcome, parse_keys
+
+_TOP = {"name", "description", "call", "environment", "expect"}
+_CALL = {"direction", "keys", "hangupAt"}
+_EXPECT = {"prompts", "failures", "end", "maxInvocations"}
+_OUTCOMES = [outcome.label for outcome in Outcome]
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be used; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class ExpectedPrompt:
+    prompt: str
+    stopped_by: str | None = None
+    check_stop: bool = False
+
+    def matches(self, heard: dict[str, Any]) -> bool:
+        named = self.prompt in (heard["name"], heard["key"])
+        return named and (not self.check_stop or heard["stoppedBy"] == self.stopped_by)
+
+    def __str__(self) -> str:
+        if not self.check_stop:
+            return self.prompt
+        return (
+            f"{self.prompt} (stopped by {self.stopped_by})"
+            if self.stopped_by
+            else (f"{self.prompt} (to its end)")
+        )
+
+
+@dataclass
+class Scenario:
+    """A parsed scenario file."""
+
+    name: str
+    path: Path
+    description: str = ""
+    outbound: bool = False
+    keys: str = ""
+    hangup_at_ms: float | None = None
+    environment: dict[str, Any] = field(default_factory=dict)
+    prompts: list[ExpectedPrompt] | None = None
+    failures: list[str] | None = None
+    end: str | None = None
+    max_invocations: int | None = None
+
+    @staticmethod
+    def load(path: Path) -> Scenario:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise ScenarioError(f"{path}: cannot read the scenario: {error}") from error
+        return Scenario.parse(data, path)
+
+    @staticmethod
+    def parse(data: Any, path: Path) -> Scenario:
+        def fail(message: str) -> ScenarioError:
+            return ScenarioError(f"{path}: {message}")
+
+        if not isinstance(data, dict):
+            raise fail("expected a JSON object")
+        _only(data, _TOP, "the scenario", fail)
+        call = data.get("call", {})
+        expect = data.get("expect", {})
+        environment = data.get("environment", {})
+        for name, value in (("call", call), ("expect", expect), ("environment", environment)):
+            if not isinstance(value, dict):
+                raise fail(f"{name} must be an object")
+        _only(call, _CALL, "call", fail)
+        _only(expect, _EXPECT, "expect", fail)
+        direction = call.get("direction", "inbound")
+        if direction not in ("inbound", "outbound"):
+            raise fail(f"call.direction is {direction!r}; expected 'inbound' or 'outbound'")
+        keys = str(call.get("keys", ""))
+        try:
+            parse_keys(keys)
+        except ValueError as error:
+            raise fail(f"call.keys: {error}") from error
+        end = expect.get("end")
+        if end is not None and end not in _OUTCOMES:
+            raise fail(f"expect.end is {end!r}; expected one of {', '.join(_OUTCOMES)}")
+        for name, value in environment.items():
+            if not (value is None or isinstance(value, str) or _is_patch(value)):
+                raise fail(
+                    f'environment.{name} must be a string, null, or {{"mergePatch": {{...}}}}'
+                )
+        prompts = expect.get("prompts")
+        failures = expect.get("failures")
+        max_invocations = expect.get("maxInvocations")
+        if failures is not None and not (
+            isinstance(failures, list) and all(isinstance(f, str) for f in failures)
+        ):
+            raise fail("expect.failures must be a list of strings")
+        if max_invocations is not None and not isinstance(max_invocations, int):
+            raise fail("expect.maxInvocations must be an integer")
+        return Scenario(
+            name=str(data.get("name") or path.stem),
+            path=path,
+            description=str(data.get("description", "")),
+            outbound=direction == "outbound",
+            keys=keys,
+            hangup_at_ms=None if call.get("hangupAt") is None else _ms(call["hangupAt"], fail),
+            environment=dict(environment),
+            prompts=None if prompts is None else [_expected(p, fail) for p in prompts],
+            failures=failures,
+            end=end,
+            max_invocations=max_invocations,
+        )
+
+    def options(self, setup: CallSetup, base: CallOptions | None = None) -> CallOptions:
+        """The call options: ``base`` (the command line's bounds) with this scenario's call."""
+        base = base or CallOptions()
+        return CallOptions(
+            outbound=self.outbound,
+            keys=parse_keys(self.keys),
+            hangup_at_ms=self.hangup_at_ms,
+            caller_patience_ms=base.caller_patience_ms,
+            max_call_ms=base.max_call_ms,
+            max_invocations=base.max_invocations,
+            environment=self.apply_environment(setup.function.environment),
+        )
+
+    def apply_environment(self, environment: dict[str, str]) -> dict[str, str]:
+        """The function's environment with this scenario's overrides."""
+        result = dict(environment)
+        for name, value in self.environment.items():
+            if value is None:
+                result.pop(name, None)
+            elif isinstance(value, str):
+                result[name] = value
+            else:
+                try:
+                    current = json.loads(result.get(name, "{}"))
+                except ValueError as error:
+                    raise ScenarioError(
+                        f"{self.path}: environment.{name} has a mergePatch, but the variable "
+                        f"does not hold JSON ({error})"
+                    ) from error
+                patched = merge_patch(current, value["mergePatch"])
+                result[name] = json.dumps(patched, separators=(",", ":"), sort_keys=True)
+        return result
+
+    def check(self, result: CallResult) -> list[str]:
+        """Every way the call differs from the expectations (empty: it went as expected)."""
+        problems = []
+        if self.prompts is not None:
+            heard = result.heard
+            ok = len(heard) == len(self.prompts) and all(
+                expected.matches(h) for expected, h in zip(self.prompts, heard, strict=True)
+            )
+            if not ok:
+                problems.append(
+                    f"prompts heard: {_heard(heard)}; expected: "
+                    f"[{', '.join(str(p) for p in self.prompts)}]"
+                )
+        if self.failures is not None and result.failures != self.failures:
+            problems.append(f"failures: {result.failures}; expected: {self.failures}")
+        if self.end is not None and result.outcome.label != self.end:
+            problems.append(f"end: {result.outcome.label} ({result.reason}); expected: {self.end}")
+        if self.max_invocations is not None and result.invocations > self.max_invocations:
+            problems.append(
+                f"invocations: {result.invocations}; expected at most {self.max_invocations}"
+            )
+        return problems
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch: objects merge, null removes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def _is_patch(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"mergePatch"}
+
+
+def _only(data: dict[str, Any], allowed: set[str], where: str, fail: Any) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise fail(f"{where} has unknown field(s) {unknown}; allowed: {', '.join(sorted(allowed))}")
+
+
+def _ms(value: Any, fail: Any) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value) * 1000
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s)", str(value))
+    if not match:
+        raise fail(f"time {value!r} is not like '2.5s' or '1500ms'")
+    number, unit = match.groups()
+    return float(number) * (1 if unit == "ms" else 1000)
+
+
+def _expected(value: Any, fail: Any) -> ExpectedPrompt:
+    if isinstance(value, str):
+        return ExpectedPrompt(value)
+    if isinstance(value, dict) and isinstance(value.get("prompt"), str):
+        _only(value, {"prompt", "stoppedBy"}, "an expected prompt", fail)
+        return ExpectedPrompt(
+            value["prompt"], value.get("stoppedBy"), check_stop="stoppedBy" in value
+        )
+    raise fail(f'expected prompt {value!r} is not a name, a key or {{"prompt", "stoppedBy"}}')
+
+
+def _heard(heard: list[dict[str, Any]]) -> str:
+    parts = [
+        h["name"] + (f" (stopped by {h['stoppedBy']})" if h["stoppedBy"] else "") for h in heard
+    ]
+    return f"[{', '.join(parts)}]"

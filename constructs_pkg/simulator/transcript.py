@@ -1,0 +1,79 @@
+"""The transcript of a simulated call: one self-contained JSON object per line.
+
+Every record starts with ``t`` (call time, ``"5.911s"``), ``kind`` and a
+``summary`` sentence a person can read alone, followed by the details: the
+full invocation event, the full response, the handler's logs, the action
+and the rule (with its documentation page) that failed it. Kinds:
+
+``call``            what is called: stack, SMA, function, handler, options
+``event``           SMA -> handler: the invocation event, verbatim
+``response``        handler -> SMA: the response, its logs and duration
+``invocation-error``the invocation failed (exception, timeout): retried or not
+``rejected``        the response broke the documented schema
+``play``            the caller hears a prompt (start/end, stopped by a key)
+``pause``/``silence``the caller hears nothing, and why
+``key``             the caller pressed a key, and what it did
+``action-failed``   Chime fails an action: error type, reason, rule, page
+``hangup``          a leg hangs up: who, SIP code
+``note``            something the simulator approximated
+``end``             outcome, exit status, reason, totals
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .media import samples_to_ms
+
+
+def fmt_time(ms: float) -> str:
+    return f"{ms / 1000:.3f}s"
+
+
+@dataclass
+class Transcript:
+    """The records of one call, in order."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, kind: str, at_samples: int, summary: str, **details: Any) -> dict[str, Any]:
+        at_ms = samples_to_ms(at_samples)
+        record: dict[str, Any] = {"t": fmt_time(at_ms), "kind": kind, "summary": summary}
+        record.update(details)
+        record["tMs"] = at_ms
+        self.records.append(record)
+        return record
+
+    def of_kind(self, *kinds: str) -> list[dict[str, Any]]:
+        return [r for r in self.records if r["kind"] in kinds]
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as out:
+            for record in self.records:
+                out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+
+    def summary_lines(self) -> list[str]:
+        """One line per record, for the terminal: time, direction marker, summary."""
+        markers = {
+            "event": "->",
+            "response": "<-",
+            "invocation-error": "!!",
+            "rejected": "!!",
+            "action-failed": "!!",
+            "play": ">>",
+            "pause": "..",
+            "silence": "..",
+            "key": "#",
+            "hangup": "XX",
+            "note": "**",
+            "end": "==",
+            "call": "==",
+        }
+        return [
+            f"{record['t']:>9}  {markers.get(record['kind'], '  '):2}  {record['summary']}"
+            for record in self.records
+        ]

@@ -1,0 +1,137 @@
+"""Deliberately broken stacks, built with the CDK and synthesized, then called.
+
+Each stack is the sample handler (the constructs_pkg/runtime asset) behind a
+SipMediaApplication, with prompts deployed by a plain s3deploy.BucketDeployment
+into a PromptBucket, and one thing wrong. The three stacks share one App, so
+they cost one synth. (The same shape done right is what the sample app's
+scenarios call.)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3_deployment as s3deploy
+
+from constructs_pkg import CHIME_SERVICE_PRINCIPAL, PromptBucket, SipMediaApplication
+from constructs_pkg.simulator import rules
+from constructs_pkg.simulator.assembly import load_call_setup
+from constructs_pkg.simulator.engine import Call, CallResult, Outcome
+from tests.audio import wavgen
+
+PACKAGE_DIR = Path(rules.__file__).resolve().parents[1]
+
+
+def broken_stack(
+    app: cdk.App,
+    stack_id: str,
+    prompts_dir: Path,
+    *,
+    content_type: str | None = "audio/wav",
+    chime_principal: bool = True,
+    deploy_prefix: str = "prompts/",
+    granted_prefix: str = "prompts/",
+) -> None:
+    stack = cdk.Stack(
+        app, stack_id, env=cdk.Environment(account="123456789012", region="us-east-1")
+    )
+    prompts = PromptBucket(stack, "Prompts")
+    s3deploy.BucketDeployment(
+        stack,
+        "Deploy",
+        sources=[s3deploy.Source.asset(str(prompts_dir))],
+        destination_bucket=prompts.bucket,
+        destination_key_prefix=deploy_prefix,
+        content_type=content_type,
+    )
+    manifest = {
+        name: {"key": f"{deploy_prefix}{name}.wav", "durationMs": 1000, "rate": 8000, "channels": 1}
+        for name in ("welcome", "error")
+    }
+    function = lambda_.Function(
+        stack,
+        "Handler",
+        runtime=lambda_.Runtime.PYTHON_3_12,
+        handler="runtime.handler.handler",
+        timeout=cdk.Duration.seconds(3),
+        code=lambda_.Code.from_asset(
+            str(PACKAGE_DIR),
+            exclude=["*", "!runtime", "!runtime/*.py"],
+            ignore_mode=cdk.IgnoreMode.GLOB,
+        ),
+        environment={
+            "PROMPTS_BUCKET": prompts.bucket.bucket_name,
+            "PROMPTS_MANIFEST": json.dumps(manifest),
+        },
+    )
+    sma = SipMediaApplication(stack, "Sma", function=function)
+    if chime_principal:
+        prompts.grant_play(sma.sma_arn, key_prefix=granted_prefix)
+    else:
+        prompts.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.AccountRootPrincipal()],
+                actions=["s3:GetObject"],
+                resources=[prompts.bucket.arn_for_objects(f"{granted_prefix}*")],
+            )
+        )
+
+
+@pytest.fixture(scope="module")
+def cdk_out(make_app: Callable[..., cdk.App], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    prompts_dir = tmp_path_factory.mktemp("prompts")
+    for name in ("welcome", "error"):
+        wavgen.write(prompts_dir / f"{name}.wav", wavgen.pcm(frames=8000))
+    outdir = tmp_path_factory.mktemp("broken-stacks") / "cdk.out"
+    app = make_app(outdir=str(outdir))
+    broken_stack(app, "WrongContentType", prompts_dir, content_type=None)
+    broken_stack(app, "NoChimePrincipal", prompts_dir, chime_principal=False)
+    broken_stack(app, "OutsidePrefix", prompts_dir, deploy_prefix="audio/")
+    app.synth()
+    return outdir
+
+
+def call(cdk_out: Path, stack: str) -> CallResult:
+    return Call(load_call_setup(cdk_out, stack=stack)).run()
+
+
+def reasons(result: CallResult) -> list[str]:
+    return [str(r["reason"]) for r in result.transcript.of_kind("action-failed")]
+
+
+@pytest.mark.parametrize(
+    ("stack", "reason"),
+    [
+        ("WrongContentType", "with Content-Type 'audio/x-wav'; PlayAudio needs 'audio/wav'"),
+        ("NoChimePrincipal", "no statement allows it (implicit deny)"),
+        ("OutsidePrefix", "no statement allows it (implicit deny)"),
+    ],
+)
+def test_a_broken_stack_fails_both_prompts_and_the_handler_does_not_loop(
+    cdk_out: Path, stack: str, reason: str
+) -> None:
+    result = call(cdk_out, stack)
+    assert result.failures == ["InvalidAudioSource", "InvalidAudioSource"]
+    assert all(reason in text for text in reasons(result)), reasons(result)
+    assert result.heard == []
+    assert result.outcome is Outcome.HANGUP_AFTER_ERROR
+    assert result.invocations == 4
+
+
+def test_the_outside_prefix_failure_names_the_key_and_the_sma(cdk_out: Path) -> None:
+    setup = load_call_setup(cdk_out, stack="OutsidePrefix")
+    result = Call(setup).run()
+    first: dict[str, Any] = result.transcript.of_kind("action-failed")[0]
+    assert "/audio/welcome.wav" in first["reason"]
+    assert setup.sma.arn in first["reason"]
+
+
+def test_the_simulators_chime_principal_is_the_constructs() -> None:
+    assert rules.CHIME_SERVICE_PRINCIPAL == CHIME_SERVICE_PRINCIPAL

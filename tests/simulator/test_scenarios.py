@@ -1,0 +1,96 @@
+"""The sample app's scenarios (scenarios/*.json) against the synthesized sample app."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from constructs_pkg.simulator.assembly import CallSetup
+from constructs_pkg.simulator.engine import Call
+from constructs_pkg.simulator.scenario import Scenario, ScenarioError, merge_patch
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.json"))
+
+
+def test_the_sample_app_has_the_scenarios_the_issue_asks_for() -> None:
+    assert {p.stem for p in SCENARIOS} >= {
+        "happy-path",
+        "missing-prompt-key",
+        "fallback-missing",
+        "terminator-mid-prompt",
+    }
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_scenario(sample_setup: CallSetup, path: Path) -> None:
+    scenario = Scenario.load(path)
+    result = Call(sample_setup, scenario.options(sample_setup)).run()
+    assert scenario.check(result) == [], "\n".join(result.transcript.summary_lines())
+
+
+def test_a_scenario_that_is_not_met_says_what_differs(
+    sample_setup: CallSetup, tmp_path: Path
+) -> None:
+    path = tmp_path / "wrong.json"
+    path.write_text(
+        json.dumps(
+            {
+                "expect": {
+                    "prompts": ["goodbye"],
+                    "failures": ["InvalidAudioSource"],
+                    "end": "sma-hangup",
+                    "maxInvocations": 1,
+                }
+            }
+        )
+    )
+    scenario = Scenario.load(path)
+    problems = scenario.check(Call(sample_setup, scenario.options(sample_setup)).run())
+    assert problems == [
+        "prompts heard: [welcome]; expected: [goodbye]",
+        "failures: []; expected: ['InvalidAudioSource']",
+        "end: hangup (the handler hung up with SipResponseCode 0); expected: sma-hangup",
+        "invocations: 2; expected at most 1",
+    ]
+
+
+def test_environment_overrides_replace_remove_and_merge_patch(tmp_path: Path) -> None:
+    scenario = Scenario.parse(
+        {
+            "environment": {
+                "A": "new",
+                "B": None,
+                "M": {"mergePatch": {"welcome": {"key": "x.wav"}, "error": None}},
+            }
+        },
+        tmp_path / "s.json",
+    )
+    manifest = {"welcome": {"key": "w.wav", "durationMs": 5}, "error": {"key": "e.wav"}}
+    result = scenario.apply_environment({"A": "old", "B": "gone", "M": json.dumps(manifest)})
+    assert result["A"] == "new" and "B" not in result
+    assert json.loads(result["M"]) == {"welcome": {"key": "x.wav", "durationMs": 5}}
+    assert merge_patch({"a": {"b": 1}}, {"a": {"c": 2}}) == {"a": {"b": 1, "c": 2}}
+    assert merge_patch({"a": 1}, [1, 2]) == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"expect": {"end": "fine"}}, "expect.end is 'fine'; expected one of hangup"),
+        ({"call": {"keys": "x@1s"}}, "call.keys: key press 'x@1s' is not DIGIT@TIME"),
+        ({"surprise": 1}, "unknown field(s) ['surprise']"),
+        ({"environment": {"A": 1}}, "environment.A must be a string, null, or"),
+        ({"call": {"hangupAt": "soon"}}, "time 'soon' is not like '2.5s'"),
+        ({"expect": {"prompts": [{"name": "x"}]}}, "is not a name, a key or"),
+    ],
+)
+def test_a_bad_scenario_file_names_the_field(
+    tmp_path: Path, data: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ScenarioError, match=re.escape(message)) as error:
+        Scenario.parse(data, tmp_path / "bad.json")
+    assert str(error.value).startswith(str(tmp_path / "bad.json"))
