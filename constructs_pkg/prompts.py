@@ -13,9 +13,10 @@ import json
 import math
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_s3_assets as s3_assets
@@ -41,6 +42,9 @@ from constructs_pkg.audio.wav import (
     recommendation,
 )
 from constructs_pkg.prompt_bucket import PromptBucket
+
+if TYPE_CHECKING:
+    from constructs_pkg.audio.normalize import NormalizedPrompt
 
 PROMPT_SUFFIX = ".wav"
 # With normalize=True these are decoded too, and deployed as .wav.
@@ -276,13 +280,12 @@ class WavPrompts(Construct):
         """Check (and normalize) every file into ``staging``; all refusals in one error."""
         infos: list[WavInfo] = []
         errors: list[WavError] = []
+        normalize_prompt = _normalizer() if self.normalize else None
         for relative in files:
             target = staging / _staged_name(relative)
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
-                if self.normalize:
-                    from constructs_pkg.audio.normalize import normalize_prompt
-
+                if normalize_prompt is not None:
                     normalized = normalize_prompt(source / relative, self._cache_dir()).path
                     info = check_prompt(normalized)
                     _link_or_copy(normalized, target)
@@ -305,6 +308,18 @@ class WavPrompts(Construct):
     def _cache_dir(self) -> Path:
         """Normalized prompts, by content hash, kept in the cloud assembly across synths."""
         return Path(cdk.Stage.of(self).asset_outdir) / ".playaudio-cache"  # type: ignore[union-attr]
+
+
+def _normalizer() -> Callable[[Path, Path], NormalizedPrompt]:
+    """normalize_prompt, whose libraries are the optional ``normalize`` extra."""
+    try:
+        from constructs_pkg.audio.normalize import normalize_prompt
+    except ImportError as error:
+        raise ValueError(
+            f"normalize=True needs numpy, soundfile and soxr ({error}); expected them "
+            "installed: pip install 'chime-playaudio-constructs[normalize]'."
+        ) from error
+    return normalize_prompt
 
 
 def _check_props(construct_id: str, source: Path, key_prefix: str, prune: bool) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -281,4 +282,18 @@ def test_without_normalize_the_same_folder_fails_with_the_fix(
     with pytest.raises(PromptCheckError, match=r"mu-law \(format 7\).*normalize=True"):
         WavPrompts(
             stack, "P", prompt_bucket=PromptBucket(stack, "B"), source_dir=odd_formats_dir(tmp_path)
+        )
+
+
+def test_normalize_without_its_libraries_says_how_to_install_them(
+    make_stack: Callable[..., cdk.Stack], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wavgen.write(tmp_path / "ok.wav", wavgen.pcm())
+    monkeypatch.setitem(sys.modules, "constructs_pkg.audio.normalize", None)
+    stack = make_stack()
+    with pytest.raises(
+        ValueError, match=r"normalize=True needs numpy, soundfile and soxr .*pip install"
+    ):
+        WavPrompts(
+            stack, "P", prompt_bucket=PromptBucket(stack, "B"), source_dir=tmp_path, normalize=True
         )
