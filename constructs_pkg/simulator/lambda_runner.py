@@ -122,14 +122,12 @@ class LambdaRunner:
         if line is None:
             if process.poll() is not None:
                 return self._crashed(cold, started)
-            self._stop()
-            return InvokeResult(
-                ok=False,
-                error_type="Sandbox.Timedout",
-                error_message=f"Task timed out after {timeout_s:.2f} seconds",
-                duration_ms=round((time.monotonic() - started) * 1000, 3),
+            return self._end_environment(
+                "Sandbox.Timedout",
+                f"Task timed out after {timeout_s:.2f} seconds",
+                cold=cold,
+                started=started,
                 timed_out=True,
-                cold_start=cold,
             )
         data = json.loads(line)
         return InvokeResult(
@@ -189,12 +187,24 @@ class LambdaRunner:
 
     def _crashed(self, cold: bool, started: float) -> InvokeResult:
         detail = self._stderr_tail()
+        return self._end_environment(
+            "Runtime.ExitError",
+            f"the execution environment exited: {detail or 'no output'}",
+            cold=cold,
+            started=started,
+        )
+
+    def _end_environment(
+        self, error_type: str, message: str, *, cold: bool, started: float, timed_out: bool = False
+    ) -> InvokeResult:
+        """Stop the worker (the next invocation starts cold) and report how this one failed."""
         self._stop()
         return InvokeResult(
             ok=False,
-            error_type="Runtime.ExitError",
-            error_message=f"the execution environment exited: {detail or 'no output'}",
+            error_type=error_type,
+            error_message=message,
             duration_ms=round((time.monotonic() - started) * 1000, 3),
+            timed_out=timed_out,
             cold_start=cold,
         )
 
