@@ -36,27 +36,44 @@ class PlayAudioStack(cdk.Stack):
         self, scope: Construct, construct_id: str, *, env: cdk.Environment | None = None
     ) -> None:
         super().__init__(scope, construct_id, env=env)
+        prompts_dir = context_text(self, "promptsDir")
+        phone_number = context_text(self, "phoneNumber")
+        hostname = context_text(self, "sipHostname")
         self.prompt_bucket = PromptBucket(self, "Prompts")
         self.prompts = WavPrompts(
             self,
             "PromptFiles",
             prompt_bucket=self.prompt_bucket,
-            source_dir=APP_DIR
-            / str(self.node.try_get_context("promptsDir") or DEFAULT_PROMPTS_DIR),
+            source_dir=APP_DIR / (prompts_dir or DEFAULT_PROMPTS_DIR),
             normalize=context_flag(self, "normalizePrompts"),
         )
         self.sma = SipMediaApplication(self, "Sma", prompts=[self.prompts])
-        phone_number = self.node.try_get_context("phoneNumber")
-        hostname = self.node.try_get_context("sipHostname")
         self.sip_rule: SipRule | None = None
-        if phone_number or hostname:
+        if phone_number is not None or hostname is not None:
             self.sip_rule = SipRule(
                 self,
                 "SipRule",
                 sip_media_application=self.sma,
-                phone_number=str(phone_number) if phone_number else None,
-                request_uri_hostname=str(hostname) if hostname else None,
+                phone_number=phone_number,
+                request_uri_hostname=hostname,
             )
+
+
+def context_text(scope: Construct, key: str) -> str | None:
+    """A text context value, or None when the key is not set at all.
+
+    Set but empty or blank (``-c phoneNumber=$UNSET``) is an error, never taken as unset:
+    that would silently drop a SIP rule or deploy the sample prompts instead of yours.
+    """
+    value = scope.node.try_get_context(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(
+            f"context {key} is {value!r}; expected a non-empty text value "
+            f"(-c {key}=...), or leave {key} unset"
+        )
+    return value
 
 
 def context_flag(scope: Construct, key: str) -> bool:

@@ -153,6 +153,20 @@ def ignore_cfn_lint(resource: IConstruct, rule: str) -> None:
     cfn.add_metadata("cfn-lint", metadata)
 
 
+def resources_of_type(scope: IConstruct, cfn_type: str) -> list[cdk.CfnResource]:
+    """The CloudFormation resources of ``cfn_type`` at or under ``scope``, in tree order.
+
+    For finding what aws-cdk-lib made inside its own constructs by what it is, not by a
+    child id: which children exist (a function's ``LogGroup``, a policy's construct id)
+    depends on the app's feature flags.
+    """
+    return [
+        node
+        for node in scope.node.find_all()
+        if isinstance(node, cdk.CfnResource) and node.cfn_resource_type == cfn_type
+    ]
+
+
 def _cfn_resource(resource: IConstruct) -> cdk.CfnResource:
     cfn = narrowest(resource)
     if not isinstance(cfn, cdk.CfnResource):

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+from aws_cdk import region_info
 from constructs import Construct
 
 from constructs_pkg._checks import BUCKET_ACCESS_LOGS, BUCKET_KMS, BUCKET_REPLICATION, exempt
+from constructs_pkg._props import Problems
+from constructs_pkg.s3_keys import key_prefix_problem, normalize_unchecked
 
 CHIME_SERVICE_PRINCIPAL = "voiceconnector.chime.amazonaws.com"
 
@@ -50,7 +54,11 @@ LOG_BUCKET_NO_ACCESS_LOGS = (
     "for every log record delivered."
 )
 
-_SMA_ARN = re.compile(r"^arn:aws[a-z-]*:chime:[a-z0-9-]+:\d{12}:sma/[A-Za-z0-9-]+$")
+SERVER_ACCESS_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
+
+_SMA_ARN = re.compile(r"arn:aws[a-z-]*:chime:[a-z0-9-]+:(?P<account>\d{12}):sma/[A-Za-z0-9-]+")
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_IP_ADDRESS = re.compile(r"\d+\.\d+\.\d+\.\d+")
 
 
 class PromptBucket(Construct):
@@ -85,21 +93,20 @@ class PromptBucket(Construct):
         server_access_logs_prefix: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        settings = {
-            "bucket_name": bucket_name,
-            "versioned": versioned,
-            "removal_policy": removal_policy,
-            "server_access_logs_bucket": server_access_logs_bucket,
-            "server_access_logs_prefix": server_access_logs_prefix,
-        }
+        # Without this flag, aws-cdk-lib grants S3 log delivery through an ACL, which
+        # bucket-owner-enforced ownership forbids (synth fails). Set on this construct, it
+        # holds for the buckets inside it whatever the app's cdk.json says.
+        self.node.set_context(SERVER_ACCESS_LOGS_USE_BUCKET_POLICY, True)
+        _check_props(
+            construct_id,
+            existing_bucket=existing_bucket,
+            bucket_name=bucket_name,
+            versioned=versioned,
+            removal_policy=removal_policy,
+            server_access_logs_bucket=server_access_logs_bucket,
+            server_access_logs_prefix=server_access_logs_prefix,
+        )
         if existing_bucket is not None:
-            given = sorted(name for name, value in settings.items() if value is not None)
-            if given:
-                raise ValueError(
-                    f"PromptBucket '{construct_id}': existing_bucket was passed together with "
-                    f"bucket settings ({', '.join(given)}). Pass either existing_bucket (its "
-                    "settings are yours to manage) or bucket settings for a new bucket, not both."
-                )
             self.bucket: s3.IBucket = existing_bucket
             self.log_bucket: s3.IBucket | None = None
         else:
@@ -147,6 +154,11 @@ class PromptBucket(Construct):
     def grant_play(self, sma_arn: str, *, key_prefix: str = "") -> None:
         """Let Chime play the objects under ``key_prefix`` for the SMA ``sma_arn``.
 
+        ``key_prefix`` is a folder: ``prompts`` and ``prompts/`` both grant ``prompts/*``
+        (``constructs_pkg.s3_keys``), never ``prompts-old/*``; '' grants the whole bucket.
+        An SMA ARN of another account than a concrete stack account is refused: the
+        statement's aws:SourceAccount condition could never match it.
+
         Adds (or extends) one statement: Principal Service voiceconnector.chime.amazonaws.com,
         Action s3:GetObject, Resource the bucket's ``key_prefix*`` objects, Condition
         StringEquals aws:SourceAccount (this stack's account) and aws:SourceArn (every SMA
@@ -156,8 +168,7 @@ class PromptBucket(Construct):
         Where the bucket's policy cannot be managed by this stack (an imported bucket),
         a warning prints the exact statement to apply by hand.
         """
-        _check_sma_arn(sma_arn)
-        _check_key_prefix(key_prefix)
+        key_prefix = self._check_grant(sma_arn, key_prefix)
         arns = self._grants.get(key_prefix)
         if arns is not None:
             if sma_arn not in arns:
@@ -181,8 +192,30 @@ class PromptBucket(Construct):
         if not result.statement_added:
             self._warn_unmanaged_policy(statement)
 
+    def _check_grant(self, sma_arn: object, key_prefix: object) -> str:
+        """The normalized key prefix; every problem with the arguments in one ValueError."""
+        problems = Problems(f"PromptBucket '{self.node.id}': grant_play")
+        if problems.check_type(
+            "sma_arn", sma_arn, str, "a SIP media application ARN", optional=False
+        ):
+            problems.add(_sma_arn_problem(str(sma_arn), cdk.Stack.of(self).account))
+        if isinstance(key_prefix, str) and cdk.Token.is_unresolved(key_prefix):
+            problems.add(
+                "key_prefix is an unresolved token; expected a literal string such as "
+                "'prompts/', so that the statement's resource can be checked"
+            )
+        else:
+            problems.add(key_prefix_problem(key_prefix))
+        problems.raise_if_any()
+        return normalize_unchecked(str(key_prefix))
+
     def _warn_unmanaged_policy(self, statement: iam.PolicyStatement) -> None:
-        rendered = json.dumps(cdk.Stack.of(self).resolve(statement.to_statement_json()), indent=2)
+        stack = cdk.Stack.of(self)
+        partition = None
+        if not cdk.Token.is_unresolved(stack.region):
+            partition = region_info.RegionInfo.get(stack.region).partition
+        resolved = _literal_partition(stack.resolve(statement.to_statement_json()), partition)
+        rendered = json.dumps(resolved, indent=2)
         cdk.Annotations.of(self).add_warning_v2(
             "constructs-pkg:prompt-bucket-policy-not-managed",
             f"The policy of bucket {self.bucket.node.path} cannot be changed by this stack "
@@ -190,6 +223,23 @@ class PromptBucket(Construct):
             "to the bucket policy by hand (references in it resolve at deploy time):\n"
             f"{rendered}",
         )
+
+
+def _literal_partition(value: Any, partition: str | None) -> Any:
+    """A resolved value with ``{"Ref": "AWS::Partition"}`` replaced by ``partition`` (when
+    known) and joins of plain strings joined: the statement as a person would paste it,
+    whether or not the app sets @aws-cdk/core:enablePartitionLiterals."""
+    if isinstance(value, list):
+        return [_literal_partition(item, partition) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if value == {"Ref": "AWS::Partition"} and partition:
+        return partition
+    rendered = {key: _literal_partition(item, partition) for key, item in value.items()}
+    join = rendered.get("Fn::Join")
+    if len(rendered) == 1 and isinstance(join, list) and all(isinstance(x, str) for x in join[1]):
+        return str(join[0]).join(join[1])
+    return rendered
 
 
 @jsii.implements(cdk.IStableListProducer)
@@ -203,21 +253,64 @@ class _ListProducer:
         return list(self._items)
 
 
-def _check_sma_arn(sma_arn: str) -> None:
-    if cdk.Token.is_unresolved(sma_arn) or _SMA_ARN.match(sma_arn):
-        return
-    raise ValueError(
-        f"grant_play: sma_arn is {sma_arn!r}; expected a SIP media application ARN like "
-        "'arn:aws:chime:us-east-1:123456789012:sma/<sma-id>' (or a token such as "
-        "CfnSipMediaApplication.attr_sip_media_application_arn)."
+def _check_props(construct_id: str, **props: object) -> None:
+    """Every misuse of PromptBucket's props in one error that names the prop and the value."""
+    problems = Problems(f"PromptBucket '{construct_id}'")
+    problems.check_implements(
+        "existing_bucket", props["existing_bucket"], s3.IBucket, "an s3.IBucket"
+    )
+    problems.check_implements(
+        "server_access_logs_bucket", props["server_access_logs_bucket"], s3.IBucket, "an s3.IBucket"
+    )
+    if problems.check_type("bucket_name", props["bucket_name"], str, "a string"):
+        problems.add(_bucket_name_problem(props["bucket_name"]))
+    problems.check_type("versioned", props["versioned"], bool, "True or False")
+    problems.check_type(
+        "removal_policy", props["removal_policy"], cdk.RemovalPolicy, "a cdk.RemovalPolicy"
+    )
+    problems.check_type(
+        "server_access_logs_prefix", props["server_access_logs_prefix"], str, "a string"
+    )
+    if props["existing_bucket"] is not None:
+        given = sorted(
+            name for name, value in props.items() if name != "existing_bucket" and value is not None
+        )
+        if given:
+            problems.add(
+                f"existing_bucket was passed together with bucket settings ({', '.join(given)}). "
+                "Pass either existing_bucket (its settings are yours to manage) or bucket "
+                "settings for a new bucket, not both"
+            )
+    problems.raise_if_any()
+
+
+def _bucket_name_problem(name: object) -> str | None:
+    """Why ``name`` is not a valid S3 bucket name (general purpose buckets), or None."""
+    if not isinstance(name, str) or cdk.Token.is_unresolved(name):
+        return None
+    if _BUCKET_NAME.fullmatch(name) and ".." not in name and not _IP_ADDRESS.fullmatch(name):
+        return None
+    return (
+        f"bucket_name is {name!r}; expected 3-63 characters of lower-case letters, digits, "
+        "'.' and '-', starting and ending with a letter or digit, not like an IP address"
     )
 
 
-def _check_key_prefix(key_prefix: str) -> None:
-    if cdk.Token.is_unresolved(key_prefix):
-        return
-    if key_prefix.startswith("/") or "*" in key_prefix or "?" in key_prefix:
-        raise ValueError(
-            f"grant_play: key_prefix is {key_prefix!r}; expected a plain S3 key prefix such as "
-            "'prompts/' (no leading '/', no '*' or '?' wildcards), or '' for the whole bucket."
+def _sma_arn_problem(sma_arn: str, stack_account: str) -> str | None:
+    """Why ``sma_arn`` cannot name an SMA that reads this bucket, or None."""
+    if cdk.Token.is_unresolved(sma_arn):
+        return None
+    match = _SMA_ARN.fullmatch(sma_arn)
+    if match is None:
+        return (
+            f"sma_arn is {sma_arn!r}; expected a SIP media application ARN like "
+            "'arn:aws:chime:us-east-1:123456789012:sma/<sma-id>' (or a token such as "
+            "CfnSipMediaApplication.attr_sip_media_application_arn)"
         )
+    if not cdk.Token.is_unresolved(stack_account) and match["account"] != stack_account:
+        return (
+            f"sma_arn {sma_arn!r} is in account {match['account']}, but the statement pins "
+            f"aws:SourceAccount to this stack's account {stack_account}, so it could never "
+            "match; expected an SMA of this account"
+        )
+    return None

@@ -13,15 +13,17 @@ import json
 import math
 import os
 import shutil
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_s3_deployment as s3deploy
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from constructs_pkg._checks import (
     BASIC_EXECUTION_ROLE,
@@ -32,8 +34,10 @@ from constructs_pkg._checks import (
     FunctionExemptions,
     exempt,
     exempt_function,
+    resources_of_type,
 )
 from constructs_pkg._nag import acknowledge, wildcard_resource_finding
+from constructs_pkg._props import Problems, describe, implements
 from constructs_pkg.audio.wav import (
     PromptCheckError,
     WavError,
@@ -42,6 +46,13 @@ from constructs_pkg.audio.wav import (
     recommendation,
 )
 from constructs_pkg.prompt_bucket import PromptBucket
+from constructs_pkg.s3_keys import (
+    deployed_key,
+    key_prefix_problem,
+    key_problem,
+    normalize_key_prefix,
+    prefixes_overlap,
+)
 
 if TYPE_CHECKING:
     from constructs_pkg.audio.normalize import NormalizedPrompt
@@ -120,11 +131,20 @@ class WavPrompts(Construct):
         retain_on_delete: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
+        _check_props(
+            construct_id,
+            prompt_bucket=prompt_bucket,
+            source_dir=source_dir,
+            key_prefix=key_prefix,
+            normalize=normalize,
+            prune=prune,
+            retain_on_delete=retain_on_delete,
+        )
         source = Path(source_dir)
-        _check_props(construct_id, source, key_prefix, prune)
         self.prompt_bucket = prompt_bucket
-        self.key_prefix = key_prefix
+        self.key_prefix = normalize_key_prefix(key_prefix)
         self.normalize = normalize
+        self.prune = prune
 
         files, skipped = _find_prompt_files(source, normalize)
         for relative in skipped:
@@ -139,18 +159,20 @@ class WavPrompts(Construct):
                 f"files; expected {_expected_files(normalize)}."
             )
 
+        _check_keys(construct_id, self.key_prefix, source, files)
         self.staging_dir = self._staging_dir()
         infos = self._stage(source, files, self.staging_dir)
         self.prompts: dict[str, Prompt] = {
             _prompt_name(relative): Prompt(
                 name=_prompt_name(relative),
-                key=f"{key_prefix}{_staged_name(relative)}",
+                key=deployed_key(self.key_prefix, _staged_name(relative)),
                 duration_ms=info.duration_ms,
                 sample_rate=info.sample_rate,
                 channels=info.channels,
             )
             for relative, info in zip(files, infos, strict=True)
         }
+        _claim_keys(self)
         staged_bytes = sum(info.file_bytes for info in infos)
         self.asset = s3_assets.Asset(self, "Asset", path=str(self.staging_dir))
         self.deployment = s3deploy.BucketDeployment(
@@ -158,7 +180,7 @@ class WavPrompts(Construct):
             "Deployment",
             sources=[s3deploy.Source.bucket(self.asset.bucket, self.asset.s3_object_key)],
             destination_bucket=prompt_bucket.bucket,
-            destination_key_prefix=key_prefix or None,
+            destination_key_prefix=self.key_prefix or None,
             content_type=WAV_CONTENT_TYPE,
             prune=prune,
             retain_on_delete=retain_on_delete,
@@ -181,13 +203,18 @@ class WavPrompts(Construct):
             "still supports, and offers no setting for it; a newer one comes with an "
             "aws-cdk-lib upgrade.",
         )
-        exempt(
-            function.node.find_child("LogGroup"),
-            LOG_GROUP_KMS,
-            "The BucketDeployment handler logs its CloudFormation events (without the pre-signed "
-            "response URL) and the `aws s3 sync` of the prompts: bucket names and object keys, "
-            "no caller data, no secrets. CloudWatch Logs encrypts all log data at rest already.",
-        )
+        # With @aws-cdk/aws-lambda:useCdkManagedLogGroup (read at the stack, where the
+        # singleton handler lives) aws-cdk-lib adds a log group resource; without it the
+        # handler logs to the group Lambda creates on first use, outside the template.
+        for log_group in resources_of_type(function, "AWS::Logs::LogGroup"):
+            exempt(
+                log_group,
+                LOG_GROUP_KMS,
+                "The BucketDeployment handler logs its CloudFormation events (without the "
+                "pre-signed response URL) and the `aws s3 sync` of the prompts: bucket names "
+                "and object keys, no caller data, no secrets. CloudWatch Logs encrypts all log "
+                "data at rest already.",
+            )
         exempt(
             policy,
             INLINE_POLICY,
@@ -322,21 +349,126 @@ def _normalizer() -> Callable[[Path, Path], NormalizedPrompt]:
     return normalize_prompt
 
 
-def _check_props(construct_id: str, source: Path, key_prefix: str, prune: bool) -> None:
-    problems = []
-    if not source.is_dir():
-        problems.append(f"source_dir {str(source)!r} is not a folder; expected a folder of prompts")
-    if key_prefix.startswith("/") or "*" in key_prefix or "?" in key_prefix:
-        problems.append(
-            f"key_prefix is {key_prefix!r}; expected a plain S3 key prefix such as 'prompts/'"
+def _check_props(
+    construct_id: str,
+    *,
+    prompt_bucket: object,
+    source_dir: object,
+    key_prefix: object,
+    normalize: object,
+    prune: object,
+    retain_on_delete: object,
+) -> None:
+    """Every misuse of the props in one error that names the prop, the value and what is
+    expected."""
+    problems = Problems(f"WavPrompts '{construct_id}'")
+    if not isinstance(prompt_bucket, PromptBucket):
+        hint = ""
+        if implements(prompt_bucket, s3.IBucket):
+            hint = " (wrap your bucket: PromptBucket(self, 'Prompts', existing_bucket=bucket))"
+        problems.add(f"prompt_bucket is {describe(prompt_bucket)}; expected a PromptBucket{hint}")
+    if problems.check_type(
+        "source_dir", source_dir, (str, os.PathLike), "a folder path", optional=False
+    ):
+        source = Path(source_dir)  # type: ignore[arg-type]
+        if not source.is_dir():
+            problems.add(
+                f"source_dir {str(source)!r} is not a folder; expected a folder of prompts"
+            )
+    if isinstance(key_prefix, str) and cdk.Token.is_unresolved(key_prefix):
+        problems.add(
+            "key_prefix is an unresolved token; expected a literal string such as 'prompts/', "
+            "because the catalog's keys are computed at synth time"
         )
-    if prune and not key_prefix:
-        problems.append(
+    else:
+        problems.add(key_prefix_problem(key_prefix))
+    for name, value in (
+        ("normalize", normalize),
+        ("prune", prune),
+        ("retain_on_delete", retain_on_delete),
+    ):
+        problems.check_type(name, value, bool, "True or False", optional=False)
+    if prune is True and key_prefix == "":
+        problems.add(
             "prune=True with an empty key_prefix would delete every object in the bucket "
             "that this deployment did not put there; expected a key_prefix such as 'prompts/'"
         )
-    if problems:
-        raise ValueError(f"WavPrompts '{construct_id}': " + "; ".join(problems) + ".")
+    problems.raise_if_any()
+
+
+def _check_keys(construct_id: str, key_prefix: str, source: Path, files: list[Path]) -> None:
+    """Refuse files whose deployed key S3 would refuse, naming each of them."""
+    problems = Problems(f"WavPrompts '{construct_id}'")
+    for relative in files:
+        problem = key_problem(deployed_key(key_prefix, _staged_name(relative)))
+        if problem:
+            problems.add(f"{source / relative}: {problem}; shorten its name, folders or key_prefix")
+    problems.raise_if_any()
+
+
+# Every WavPrompts of an app, by the app (the construct tree's root): what each deploys where.
+_DEPLOYMENTS: weakref.WeakKeyDictionary[IConstruct, list[WavPrompts]] = weakref.WeakKeyDictionary()
+
+
+def _claim_keys(prompts: WavPrompts) -> None:
+    """Refuse a deployment that would overwrite or prune another's prompts in its bucket.
+
+    Two deployments to one bucket must not share a prefix (each would overwrite the other's
+    objects, so a catalog would name audio it did not deploy), must not nest where either
+    prunes (pruning deletes what the other deployed), and nested ones must not deploy the
+    same key. Other deployments of the app are the ones created before this one.
+    """
+    root = prompts.node.root
+    others = _DEPLOYMENTS.setdefault(root, [])
+    problems = Problems(f"WavPrompts '{prompts.node.id}'")
+    ours = f"s3://{_bucket_label(prompts)}/{prompts.key_prefix}"
+    for other in others:
+        if not _same_bucket(prompts.prompt_bucket, other.prompt_bucket):
+            continue
+        theirs = f"{other.node.path} (key_prefix {other.key_prefix!r})"
+        if not prefixes_overlap(prompts.key_prefix, other.key_prefix):
+            continue
+        if prompts.key_prefix == other.key_prefix:
+            problems.add(
+                f"it deploys to {ours}, as {theirs} does; each deploy would overwrite the "
+                "other's prompts. Expected a key_prefix of its own, such as "
+                f"'{prompts.node.id.lower()}/'"
+            )
+        elif prompts.prune or other.prune:
+            pruner = prompts.node.path if prompts.prune else other.node.path
+            problems.add(
+                f"it deploys to {ours}, nested with {theirs}, and {pruner} prunes: that "
+                "deletes the other deployment's prompts. Expected prefixes that do not nest, "
+                "or prune=False"
+            )
+        else:
+            shared = sorted(
+                {p.key for p in prompts.prompts.values()} & {p.key for p in other.prompts.values()}
+            )
+            if shared:
+                problems.add(
+                    f"it deploys {', '.join(shared[:5])}{' ...' if len(shared) > 5 else ''}, "
+                    f"which {theirs} deploys too; one would overwrite the other. Expected "
+                    "each key deployed once"
+                )
+    problems.raise_if_any()
+    others.append(prompts)
+
+
+def _same_bucket(first: PromptBucket, second: PromptBucket) -> bool:
+    """The same bucket object, or the same bucket by name (two imports of one bucket)."""
+    if first.bucket is second.bucket:
+        return True
+    a, b = first.bucket.bucket_name, second.bucket.bucket_name
+    if not cdk.Token.is_unresolved(a) and not cdk.Token.is_unresolved(b):
+        return a == b
+    stack = cdk.Stack.of(first)
+    return stack is cdk.Stack.of(second) and stack.resolve(a) == stack.resolve(b)
+
+
+def _bucket_label(prompts: WavPrompts) -> str:
+    name = prompts.prompt_bucket.bucket.bucket_name
+    return prompts.prompt_bucket.bucket.node.path if cdk.Token.is_unresolved(name) else name
 
 
 def _find_prompt_files(source: Path, normalize: bool) -> tuple[list[Path], list[Path]]:

@@ -20,12 +20,13 @@ from constructs import Construct
 
 from constructs_pkg._checks import FunctionExemptions
 from constructs_pkg._lambda import package_function
+from constructs_pkg._props import Problems
 from constructs_pkg.handlers import CHIME_NAME
 from constructs_pkg.prompt_bucket import CHIME_SERVICE_PRINCIPAL
 from constructs_pkg.prompts import WavPrompts
 from constructs_pkg.runtime.actions import dtmf_list_error, positive_int_error
 
-# Where SIP media applications exist (Chime SDK PSTN audio); phone numbers: us-east-1, us-west-2.
+# Where SIP media applications exist (Chime SDK PSTN audio).
 SMA_REGIONS = (
     "us-east-1",
     "us-west-2",
@@ -38,6 +39,8 @@ SMA_REGIONS = (
     "ap-southeast-1",
     "ap-southeast-2",
 )
+# Where phone numbers (and so phone-number SIP rules) exist.
+PHONE_NUMBER_REGIONS = ("us-east-1", "us-west-2")
 SAMPLE_HANDLER = "runtime.handler.handler"
 # The SMA retries an invocation after 5 s without an answer: finish (or fail) well before.
 HANDLER_TIMEOUT = cdk.Duration.seconds(3)
@@ -111,7 +114,14 @@ class SipMediaApplication(Construct):
             "log_retention": log_retention,
         }
         self.sma_name = name if name is not None else cdk.Names.unique_id(self)[-256:]
-        _check(construct_id, self.sma_name, stack.region, prompts, function, handler_settings)
+        _check(
+            construct_id,
+            region=stack.region,
+            prompts=prompts,
+            function=function,
+            name=self.sma_name,
+            handler_settings=handler_settings,
+        )
 
         self.log_group: logs.ILogGroup | None = None
         if function is None:
@@ -161,8 +171,6 @@ class SipMediaApplication(Construct):
         log_retention: logs.RetentionDays,
     ) -> lambda_.Function:
         """The sample PlayAudio handler, configured from the prompts' manifest."""
-        prompts.prompt(welcome_prompt)
-        prompts.prompt(fallback_prompt)
         function = package_function(
             self,
             "Handler",
@@ -190,39 +198,73 @@ class SipMediaApplication(Construct):
 
 def _check(
     construct_id: str,
-    name: str,
+    *,
     region: str,
-    prompts: Sequence[WavPrompts],
-    function: lambda_.IFunction | None,
+    prompts: object,
+    function: object,
+    name: object,
     handler_settings: Mapping[str, object],
 ) -> None:
     """Every misuse in one error that names the prop, the value and what is expected."""
-    problems = []
-    if not cdk.Token.is_unresolved(name) and not CHIME_NAME.fullmatch(name):
-        problems.append(f"name is {name!r}; expected 1-256 characters of [a-zA-Z0-9 _.-]")
+    problems = Problems(f"SipMediaApplication '{construct_id}'")
+    if isinstance(prompts, WavPrompts):
+        problems.add("prompts is one WavPrompts; expected a list of them: prompts=[prompts]")
+        prompt_sets: Sequence[WavPrompts] = ()
+    else:
+        prompt_sets = problems.check_sequence(
+            "prompts", prompts, WavPrompts, "a list of WavPrompts"
+        )
+    problems.check_implements(
+        "function", function, lambda_.IFunction, "a lambda.IFunction (function, version or alias)"
+    )
+    if (
+        problems.check_type("name", name, str, "a string", optional=False)
+        and not cdk.Token.is_unresolved(str(name))
+        and not CHIME_NAME.fullmatch(str(name))
+    ):
+        problems.add(f"name is {name!r}; expected 1-256 characters of [a-zA-Z0-9 _.-]")
     if not cdk.Token.is_unresolved(region) and region not in SMA_REGIONS:
-        problems.append(
+        problems.add(
             f"the stack's region is {region!r}, where SIP media applications do not exist; "
             f"expected one of {', '.join(SMA_REGIONS)}"
         )
     if function is None and not prompts:
-        problems.append("the sample handler needs prompts; pass prompts=[...] or a function")
+        problems.add("the sample handler needs prompts; pass prompts=[...] or a function")
     if function is not None:
         given = sorted(key for key, value in handler_settings.items() if value is not None)
         if given:
-            problems.append(
+            problems.add(
                 f"{', '.join(given)} configure the sample handler, but a function was passed; "
                 "configure your own function instead"
             )
+    for key, default in (("welcome_prompt", "welcome"), ("fallback_prompt", "error")):
+        value = handler_settings[key]
+        if not problems.check_type(key, value, str, "a prompt name such as 'menu/main'"):
+            continue
+        played = default if value is None else value
+        if function is None and prompt_sets and played not in prompt_sets[0].prompts:
+            said = f"{key} is {played!r}" if value is not None else f"{key} defaults to {played!r}"
+            problems.add(
+                f"{said}, which {prompt_sets[0].node.path} does not hold; expected one of its "
+                f"prompts: {', '.join(sorted(prompt_sets[0].prompts))}"
+            )
     terminators = handler_settings["playback_terminators"]
-    if isinstance(terminators, str) and terminators:
-        error = dtmf_list_error("playback_terminators", list(terminators))
-        if error:
-            problems.append(error)
+    if (
+        problems.check_type("playback_terminators", terminators, str, "a string such as '#*'")
+        and isinstance(terminators, str)
+        and terminators
+    ):
+        problems.add(dtmf_list_error("playback_terminators", list(terminators)))
     repeat = handler_settings["playback_repeat"]
-    if repeat is not None:
-        error = positive_int_error("playback_repeat", repeat)
-        if error:
-            problems.append(error)
-    if problems:
-        raise ValueError(f"SipMediaApplication '{construct_id}': " + "; ".join(problems) + ".")
+    if (
+        problems.check_type("playback_repeat", repeat, int, "a whole number from 1")
+        and repeat is not None
+    ):
+        problems.add(positive_int_error("playback_repeat", repeat))
+    problems.check_type(
+        "log_retention",
+        handler_settings["log_retention"],
+        logs.RetentionDays,
+        "a logs.RetentionDays such as RetentionDays.THREE_MONTHS",
+    )
+    problems.raise_if_any()

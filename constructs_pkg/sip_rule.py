@@ -28,11 +28,17 @@ from constructs_pkg._checks import (
     FunctionExemptions,
     exempt,
     exempt_function,
+    resources_of_type,
 )
 from constructs_pkg._lambda import package_function
 from constructs_pkg._nag import AWS_SOLUTIONS, acknowledge, finding, wildcard_resource_finding
-from constructs_pkg.handlers import CHIME_NAME, E164_NUMBER, HOSTNAME, SIP_RULE_ACTIONS
-from constructs_pkg.sip_media_application import SMA_REGIONS, SipMediaApplication
+from constructs_pkg._props import Problems, describe
+from constructs_pkg.handlers import CHIME_NAME, E164_NUMBER, HOSTNAME, SIP_RULE_ACTIONS, SMA_ID
+from constructs_pkg.sip_media_application import (
+    PHONE_NUMBER_REGIONS,
+    SMA_REGIONS,
+    SipMediaApplication,
+)
 
 # The handler's retries sleep at most 47 s; leave room for the API calls themselves.
 HANDLER_TIMEOUT = cdk.Duration.minutes(2)
@@ -113,14 +119,21 @@ class SipRule(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         region = cdk.Stack.of(self).region
-        targets = [
-            SipRuleTarget(sip_media_application.sma_id, region, priority),
-            *failover_targets,
-        ]
         self.rule_name = name if name is not None else cdk.Names.unique_id(self)[-256:]
-        self.trigger_type, self.trigger_value = _check(
-            construct_id, self.rule_name, phone_number, request_uri_hostname, targets
+        targets = _check(
+            construct_id,
+            region=region,
+            sip_media_application=sip_media_application,
+            phone_number=phone_number,
+            hostname=request_uri_hostname,
+            priority=priority,
+            failover_targets=failover_targets,
+            name=self.rule_name,
         )
+        if phone_number is not None:
+            self.trigger_type, self.trigger_value = "ToPhoneNumber", phone_number
+        else:
+            self.trigger_type, self.trigger_value = "RequestUriHostname", str(request_uri_hostname)
 
         handler = self._handler()
         provider_logs = logs.LogGroup(
@@ -195,13 +208,19 @@ class SipRule(Construct):
             "start, end and report lines and fatal errors: no caller data and no secrets. "
             "CloudWatch Logs encrypts all log data at rest already.",
         )
-        exempt(
-            framework.node.find_child("inlinePolicyAddedToExecutionRole-0"),
-            INLINE_POLICY,
-            "aws-cdk-lib's provider framework adds lambda:GetFunction on this construct's "
-            "handler only, inline in its own role: bound to that role alone and deleted with it.",
-        )
         role = framework.node.find_child("ServiceRole")
+        # lambda:GetFunction on the handler goes to a policy of its own with
+        # @aws-cdk/aws-lambda:createNewPoliciesWithAddToRolePolicy, else to DefaultPolicy.
+        default_policy = role.node.find_child("DefaultPolicy").node.default_child
+        for policy in resources_of_type(framework, "AWS::IAM::Policy"):
+            if policy is not default_policy:
+                exempt(
+                    policy,
+                    INLINE_POLICY,
+                    "aws-cdk-lib's provider framework adds lambda:GetFunction on this "
+                    "construct's handler only, inline in its own role: bound to that role "
+                    "alone and deleted with it.",
+                )
         exempt(
             role,
             BASIC_EXECUTION_ROLE,
@@ -226,48 +245,113 @@ class SipRule(Construct):
 
 def _check(
     construct_id: str,
-    name: str,
-    phone_number: str | None,
-    hostname: str | None,
-    targets: Sequence[SipRuleTarget],
-) -> tuple[str, str]:
-    """The trigger (type, value); every misuse in one error naming the prop and the value."""
-    problems = []
-    trigger: tuple[str, str] = ("", "")
-    if (phone_number is None) == (hostname is None):
-        problems.append(
-            "pass exactly one of phone_number (E.164, e.g. '+12065550100') and request_uri_hostname"
+    *,
+    region: str,
+    sip_media_application: object,
+    phone_number: object,
+    hostname: object,
+    priority: object,
+    failover_targets: object,
+    name: object,
+) -> list[SipRuleTarget]:
+    """The rule's targets, SMA first; every misuse in one error naming the prop and value."""
+    problems = Problems(f"SipRule '{construct_id}'")
+    targets: list[SipRuleTarget] = []
+    if isinstance(sip_media_application, SipMediaApplication):
+        if problems.check_type("priority", priority, int, "a whole number >= 1", optional=False):
+            targets.append(
+                SipRuleTarget(sip_media_application.sma_id, region, priority)  # type: ignore[arg-type]
+            )
+    else:
+        problems.add(
+            f"sip_media_application is {describe(sip_media_application)}; expected a "
+            "SipMediaApplication"
         )
-    elif phone_number is not None:
-        trigger = ("ToPhoneNumber", phone_number)
-        if not cdk.Token.is_unresolved(phone_number) and not E164_NUMBER.fullmatch(phone_number):
-            problems.append(
-                f"phone_number is {phone_number!r}; expected E.164: '+', country code and "
-                "number, at most 15 digits (e.g. '+12065550100')"
-            )
-    elif hostname is not None:
-        trigger = ("RequestUriHostname", hostname)
-        if not cdk.Token.is_unresolved(hostname) and not HOSTNAME.fullmatch(hostname):
-            problems.append(
-                f"request_uri_hostname is {hostname!r}; expected a DNS host name such as "
-                "'abcdef1ghij2klmno3pqr4.voiceconnector.chime.aws'"
-            )
-    if not cdk.Token.is_unresolved(name) and not CHIME_NAME.fullmatch(name):
-        problems.append(f"name is {name!r}; expected 1-256 characters of [a-zA-Z0-9 _.-]")
+    for index, target in enumerate(
+        problems.check_sequence(
+            "failover_targets", failover_targets, SipRuleTarget, "a list of SipRuleTarget"
+        )
+    ):
+        if _check_target(problems, f"failover_targets[{index}]", target):
+            targets.append(target)
+    _check_trigger(problems, region, phone_number, hostname)
+    if (
+        problems.check_type("name", name, str, "a string", optional=False)
+        and not cdk.Token.is_unresolved(str(name))
+        and not CHIME_NAME.fullmatch(str(name))
+    ):
+        problems.add(f"name is {name!r}; expected 1-256 characters of [a-zA-Z0-9 _.-]")
     priorities = [target.priority for target in targets]
     if any(p < 1 for p in priorities) or len(set(priorities)) != len(priorities):
-        problems.append(
+        problems.add(
             f"priorities are {priorities}; expected distinct whole numbers >= 1, one per target"
         )
     regions = [t.aws_region for t in targets if not cdk.Token.is_unresolved(t.aws_region)]
     if len(set(regions)) != len(regions):
-        problems.append(f"target regions are {regions}; expected one target per region")
+        problems.add(f"target regions are {regions}; expected one target per region")
     unknown = [region for region in regions if region not in SMA_REGIONS]
     if unknown:
-        problems.append(
+        problems.add(
             f"target regions {unknown} have no SIP media applications; "
             f"expected one of {', '.join(SMA_REGIONS)}"
         )
-    if problems:
-        raise ValueError(f"SipRule '{construct_id}': " + "; ".join(problems) + ".")
-    return trigger
+    problems.raise_if_any()
+    return targets
+
+
+def _check_target(problems: Problems, where: str, target: SipRuleTarget) -> bool:
+    """Whether a failover target's fields have the right types and its id is an SMA id."""
+    ok = problems.check_type(
+        f"{where}.sip_media_application_id",
+        target.sip_media_application_id,
+        str,
+        "an SMA id",
+        optional=False,
+    )
+    ok &= problems.check_type(
+        f"{where}.aws_region", target.aws_region, str, "a region name", optional=False
+    )
+    ok &= problems.check_type(
+        f"{where}.priority", target.priority, int, "a whole number >= 1", optional=False
+    )
+    sma_id = target.sip_media_application_id
+    if ok and not cdk.Token.is_unresolved(sma_id) and not SMA_ID.fullmatch(sma_id):
+        hint = (
+            " (it looks like an ARN: pass the id after 'sma/')" if sma_id.startswith("arn:") else ""
+        )
+        problems.add(
+            f"{where}.sip_media_application_id is {sma_id!r}; expected an SMA id such as "
+            f"'12345678-90ab-cdef-1234-567890abcdef' (no ':' or '/'){hint}"
+        )
+        ok = False
+    return ok
+
+
+def _check_trigger(problems: Problems, region: str, phone_number: object, hostname: object) -> None:
+    """Exactly one trigger, well formed, in a region where that trigger exists."""
+    if (phone_number is None) == (hostname is None):
+        problems.add(
+            "pass exactly one of phone_number (E.164, e.g. '+12065550100') and request_uri_hostname"
+        )
+    elif phone_number is not None:
+        if not problems.check_type("phone_number", phone_number, str, "an E.164 string"):
+            return
+        number = str(phone_number)
+        if not cdk.Token.is_unresolved(number) and not E164_NUMBER.fullmatch(number):
+            problems.add(
+                f"phone_number is {number!r}; expected E.164: '+', country code and "
+                "number, at most 15 digits (e.g. '+12065550100')"
+            )
+        if not cdk.Token.is_unresolved(region) and region not in PHONE_NUMBER_REGIONS:
+            problems.add(
+                f"phone_number needs a stack in a region with phone numbers; the stack's region "
+                f"is {region!r}, expected one of {', '.join(PHONE_NUMBER_REGIONS)} (or route a "
+                "Voice Connector with request_uri_hostname)"
+            )
+    elif problems.check_type("request_uri_hostname", hostname, str, "a host name string"):
+        host = str(hostname)
+        if not cdk.Token.is_unresolved(host) and not HOSTNAME.fullmatch(host):
+            problems.add(
+                f"request_uri_hostname is {host!r}; expected a DNS host name such as "
+                "'abcdef1ghij2klmno3pqr4.voiceconnector.chime.aws'"
+            )

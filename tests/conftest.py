@@ -1,4 +1,5 @@
-"""Shared test set-up: the venv's Node for jsii, cdk.json's context, and app factories."""
+"""Shared test set-up: the venv's Node for jsii, and app factories with and without
+cdk.json's feature flags."""
 
 from __future__ import annotations
 
@@ -27,7 +28,11 @@ def cdk_json_context() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def make_app() -> Callable[..., cdk.App]:
-    """Factory for Apps with cdk.json's feature flags plus extra context."""
+    """Apps as the sample app runs: cdk.json's feature flags, plus extra context.
+
+    For tests of app.py. Construct tests use ``make_bare_app``: a user's app has its own
+    flags or none, and the constructs must not depend on ours.
+    """
 
     def factory(outdir: str | None = None, **extra_context: Any) -> cdk.App:
         return cdk.App(outdir=outdir, context={**cdk_json_context(), **extra_context})
@@ -36,11 +41,21 @@ def make_app() -> Callable[..., cdk.App]:
 
 
 @pytest.fixture(scope="session")
-def make_stack(make_app: Callable[..., cdk.App]) -> Callable[..., cdk.Stack]:
-    """Factory for an empty stack in us-east-1 with a fixed account, in its own App."""
+def make_bare_app() -> Callable[..., cdk.App]:
+    """Apps as ``cdk.App()`` gives a user without a cdk.json: no feature flags set."""
+
+    def factory(outdir: str | None = None, **extra_context: Any) -> cdk.App:
+        return cdk.App(outdir=outdir, context=extra_context)
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def make_stack(make_bare_app: Callable[..., cdk.App]) -> Callable[..., cdk.Stack]:
+    """Factory for an empty stack in us-east-1 with a fixed account, in its own bare App."""
 
     def factory(stack_id: str = "TestStack") -> cdk.Stack:
         env = cdk.Environment(account="123456789012", region="us-east-1")
-        return cdk.Stack(make_app(), stack_id, env=env)
+        return cdk.Stack(make_bare_app(), stack_id, env=env)
 
     return factory

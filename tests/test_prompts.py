@@ -246,13 +246,13 @@ def odd_formats_dir(root: Path) -> Path:
 
 
 def test_normalize_turns_every_prompt_into_8khz_mono_pcm_and_caches_it(
-    make_app: Callable[..., cdk.App], tmp_path: Path
+    make_bare_app: Callable[..., cdk.App], tmp_path: Path
 ) -> None:
     source = odd_formats_dir(tmp_path)
     outdir = tmp_path / "cdk.out"
 
     def synth() -> tuple[cdk.Stack, WavPrompts]:
-        stack = cdk.Stack(make_app(outdir=str(outdir)), "S")
+        stack = cdk.Stack(make_bare_app(outdir=str(outdir)), "S")
         prompts = WavPrompts(
             stack, "P", prompt_bucket=PromptBucket(stack, "B"), source_dir=source, normalize=True
         )

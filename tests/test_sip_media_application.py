@@ -12,7 +12,7 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
-from constructs_pkg import PromptBucket, SipMediaApplication, UnknownPromptError, WavPrompts
+from constructs_pkg import PromptBucket, SipMediaApplication, WavPrompts
 from tests.audio import wavgen
 from tests.templates import chime_statements
 
@@ -28,14 +28,14 @@ def prompt_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def build(make_app: Callable[..., cdk.App], prompt_dir: Path) -> Build:
+def build(make_bare_app: Callable[..., cdk.App], prompt_dir: Path) -> Build:
     """A stack with a prompt bucket, prompts and an SMA built with the given props."""
 
     def factory(
         region: str = "us-east-1", with_prompts: bool = True, **props: Any
     ) -> tuple[cdk.Stack, SipMediaApplication]:
         env = cdk.Environment(account="123456789012", region=region)
-        stack = cdk.Stack(make_app(), "TestStack", env=env)
+        stack = cdk.Stack(make_bare_app(), "TestStack", env=env)
         prompts = []
         if with_prompts:
             bucket = PromptBucket(stack, "Bucket")
@@ -209,7 +209,9 @@ def test_sample_handler_settings_are_passed_and_validated(build: Build) -> None:
 
 
 def test_an_unknown_welcome_prompt_names_the_known_ones(build: Build) -> None:
-    with pytest.raises(UnknownPromptError, match="no prompt named 'hello'; known prompts: closed"):
+    with pytest.raises(
+        ValueError, match=r"welcome_prompt is 'hello', which .* does not hold; .*prompts: closed"
+    ):
         build(welcome_prompt="hello")
 
 
@@ -235,9 +237,9 @@ def test_misuse_is_one_clear_error(build: Build, props: dict[str, Any], expected
         build(**props)
 
 
-def test_your_own_function_alias_is_the_endpoint(make_app: Callable[..., cdk.App]) -> None:
+def test_your_own_function_alias_is_the_endpoint(make_bare_app: Callable[..., cdk.App]) -> None:
     stack = cdk.Stack(
-        make_app(), "Own", env=cdk.Environment(account="123456789012", region="eu-west-2")
+        make_bare_app(), "Own", env=cdk.Environment(account="123456789012", region="eu-west-2")
     )
     function = lambda_.Function(
         stack,
@@ -268,9 +270,9 @@ def test_your_own_function_alias_is_the_endpoint(make_app: Callable[..., cdk.App
 
 
 def test_handler_settings_with_your_own_function_are_refused(
-    make_app: Callable[..., cdk.App],
+    make_bare_app: Callable[..., cdk.App],
 ) -> None:
-    stack = cdk.Stack(make_app(), "Own")
+    stack = cdk.Stack(make_bare_app(), "Own")
     function = lambda_.Function.from_function_arn(
         stack, "Imported", "arn:aws:lambda:us-east-1:123456789012:function:ivr"
     )
@@ -278,8 +280,8 @@ def test_handler_settings_with_your_own_function_are_refused(
         SipMediaApplication(stack, "Sma", function=function, welcome_prompt="hi", playback_repeat=2)
 
 
-def test_region_token_passes(make_app: Callable[..., cdk.App]) -> None:
-    stack = cdk.Stack(make_app(), "Agnostic")
+def test_region_token_passes(make_bare_app: Callable[..., cdk.App]) -> None:
+    stack = cdk.Stack(make_bare_app(), "Agnostic")
     function = lambda_.Function.from_function_arn(
         stack, "Imported", "arn:aws:lambda:us-east-1:123456789012:function:ivr"
     )

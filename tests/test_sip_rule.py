@@ -18,9 +18,11 @@ from constructs_pkg.handlers import SIP_RULE_ACTIONS
 FAILOVER = SipRuleTarget("b1f1e2d3-0000-4000-8000-000000000002", "us-west-2", 2)
 
 
-def sma_stack(make_app: Callable[..., cdk.App]) -> tuple[cdk.Stack, SipMediaApplication]:
+def sma_stack(make_bare_app: Callable[..., cdk.App]) -> tuple[cdk.Stack, SipMediaApplication]:
     stack = cdk.Stack(
-        make_app(), "RuleStack", env=cdk.Environment(account="123456789012", region="us-east-1")
+        make_bare_app(),
+        "RuleStack",
+        env=cdk.Environment(account="123456789012", region="us-east-1"),
     )
     function = lambda_.Function.from_function_arn(
         stack, "Ivr", "arn:aws:lambda:us-east-1:123456789012:function:ivr"
@@ -29,8 +31,8 @@ def sma_stack(make_app: Callable[..., cdk.App]) -> tuple[cdk.Stack, SipMediaAppl
 
 
 @pytest.fixture(scope="module")
-def rule_template(make_app: Callable[..., cdk.App]) -> Template:
-    stack, sma = sma_stack(make_app)
+def rule_template(make_bare_app: Callable[..., cdk.App]) -> Template:
+    stack, sma = sma_stack(make_bare_app)
     SipRule(
         stack,
         "Rule",
@@ -136,15 +138,15 @@ def test_handler_is_current_python_with_room_for_its_retries(rule_template: Temp
     ],
 )
 def test_misuse_is_one_clear_error(
-    make_app: Callable[..., cdk.App], props: dict[str, Any], expected: str
+    make_bare_app: Callable[..., cdk.App], props: dict[str, Any], expected: str
 ) -> None:
-    stack, sma = sma_stack(make_app)
+    stack, sma = sma_stack(make_bare_app)
     with pytest.raises(ValueError, match=expected):
         SipRule(stack, "Rule", sip_media_application=sma, **props)
 
 
-def test_only_the_handlers_are_shipped(make_app: Callable[..., cdk.App]) -> None:
-    stack, sma = sma_stack(make_app)
+def test_only_the_handlers_are_shipped(make_bare_app: Callable[..., cdk.App]) -> None:
+    stack, sma = sma_stack(make_bare_app)
     rule = SipRule(stack, "Rule", sip_media_application=sma, request_uri_hostname="a.example.com")
     (function,) = (
         Template.from_stack(stack)

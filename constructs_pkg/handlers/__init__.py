@@ -12,6 +12,9 @@ CHIME_NAME = re.compile(r"[a-zA-Z0-9 _.-]{1,256}")
 """A SIP media application or SIP rule name."""
 E164_NUMBER = re.compile(r"\+[1-9][0-9]{1,14}")
 """A phone number in E.164: '+', country code and number, at most 15 digits."""
+SMA_ID = re.compile(r"[^\s:/]{1,256}")
+"""A SIP media application id, not its ARN (which ends in ``sma/<id>``). The API documents
+no pattern beyond non-blank; ids seen are UUIDs. No ':' or '/' keeps an ARN out."""
 _HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 HOSTNAME = re.compile(rf"(?=.{{1,253}}$){_HOST_LABEL}(?:\.{_HOST_LABEL})*")
 """A DNS host name, such as a Voice Connector's outbound host name."""

@@ -3,7 +3,8 @@
 Built from the synthesized template, never from AWS: every
 ``Custom::CDKBucketDeployment`` contributes the files of its source assets
 (``asset.<hash>`` folders or zip files in the cloud assembly) under its
-``DestinationBucketKeyPrefix`` in its ``DestinationBucketName``, with the
+``DestinationBucketKeyPrefix`` in its ``DestinationBucketName`` (a folder, as ``aws s3
+sync`` takes it: ``constructs_pkg.s3_keys``, the rule the constructs use), with the
 content type its ``SystemMetadata`` sets. Without one, the object gets what
 ``aws s3 sync`` (which the deployment runs) guesses from the file name: for
 ``.wav`` that is ``audio/x-wav``, seen in a local deploy rehearsal with the
@@ -25,6 +26,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from constructs_pkg.s3_keys import deployed_key, key_prefix_problem, normalize_key_prefix
 
 from .intrinsics import Resolver
 
@@ -116,6 +119,12 @@ def _add_deployment(
         if "DestinationBucketKeyPrefix" in props
         else ""
     )
+    problem = key_prefix_problem(prefix)
+    if problem is not None:
+        store.notes.append(f"{logical_id}: {problem}; its objects are unknown")
+        return
+    # aws s3 sync treats the prefix as a folder: "prompts" writes prompts/<file>.
+    prefix = normalize_key_prefix(prefix)
     metadata = resolver.resolve(props.get("SystemMetadata", {}))
     content_type = metadata.get("content-type") if isinstance(metadata, Mapping) else None
     excludes = [str(p) for p in resolver.resolve(props.get("Exclude", []))]
@@ -131,7 +140,7 @@ def _add_deployment(
         for relative, size, file, member in _asset_files(asset):
             if not _sync_includes(relative, excludes, includes):
                 continue
-            key = f"{prefix}{relative}"
+            key = deployed_key(prefix, relative)
             store.objects[(bucket, key)] = StoredObject(
                 bucket=bucket,
                 key=key,

@@ -1,0 +1,92 @@
+"""The one rule for S3 key prefixes and prompt keys: what a deployment writes is what we name.
+
+``aws s3 sync DIR s3://BUCKET/PREFIX`` (what aws-cdk-lib's BucketDeployment runs) treats
+a prefix as a folder: ``prompts`` and ``prompts/`` both put ``welcome.wav`` at
+``prompts/welcome.wav``. So a prefix is normalized to end in ``/`` before any key is
+derived from it; the construct (its catalog and the deployment), ``grant_play`` (the
+bucket-policy resource) and the call simulator (the keys it serves) all call
+``normalize_key_prefix`` and ``deployed_key`` here, so they cannot disagree.
+
+Refused, because the deployed keys or the policy's resource would not be what they look
+like: a leading ``/``, empty, ``.`` or ``..`` segments (``a//b/``, ``./a/``), IAM wildcards
+and policy variables (``*``, ``?``, ``${``) that would widen the grant, control
+characters, and keys over S3's limit of 1,024 UTF-8 bytes. Stdlib only: the simulator
+imports it without the CDK.
+"""
+
+from __future__ import annotations
+
+MAX_KEY_BYTES = 1024
+"""S3's limit on an object key, in UTF-8 bytes."""
+
+
+class KeyPrefixError(ValueError):
+    """A key prefix that cannot be deployed as written; the message says why."""
+
+
+def key_prefix_problem(prefix: object) -> str | None:
+    """Why ``prefix`` is not a usable key prefix (what was found, what is expected), or None."""
+    if not isinstance(prefix, str):
+        return (
+            f"key_prefix is {prefix!r} ({type(prefix).__name__}); expected a string "
+            "such as 'prompts/', or '' for the whole bucket"
+        )
+    found = f"key_prefix is {prefix!r}"
+    if not prefix:
+        return None
+    if prefix.startswith("/"):
+        return f"{found}; expected no leading '/' (S3 keys are relative: 'prompts/')"
+    wildcards = sorted({c for c in prefix if c in "*?"} | ({"${"} if "${" in prefix else set()))
+    if wildcards:
+        return (
+            f"{found}; expected no {' or '.join(repr(w) for w in wildcards)}: IAM reads them "
+            "as wildcards or policy variables in the bucket policy, widening the grant"
+        )
+    controls = sorted({f"U+{ord(c):04X}" for c in prefix if ord(c) < 0x20 or ord(c) == 0x7F})
+    if controls:
+        return f"{found}; expected no control characters (found {', '.join(controls)})"
+    segments = prefix.removesuffix("/").split("/")
+    bad = [segment for segment in segments if segment in ("", ".", "..")]
+    if bad:
+        return (
+            f"{found}; expected folder names separated by single '/', without empty, "
+            "'.' or '..' segments"
+        )
+    if len(normalize_unchecked(prefix).encode()) >= MAX_KEY_BYTES:
+        return f"{found}; expected fewer than {MAX_KEY_BYTES} UTF-8 bytes (S3's key limit)"
+    return None
+
+
+def normalize_key_prefix(prefix: str) -> str:
+    """``prefix`` as the folder ``aws s3 sync`` writes into: '' or ending in '/'.
+
+    Raises KeyPrefixError (a ValueError) for a prefix ``key_prefix_problem`` refuses.
+    """
+    problem = key_prefix_problem(prefix)
+    if problem is not None:
+        raise KeyPrefixError(problem)
+    return normalize_unchecked(prefix)
+
+
+def normalize_unchecked(prefix: str) -> str:
+    """'' stays ''; anything else ends in exactly the '/' that ``aws s3 sync`` adds."""
+    return prefix if not prefix or prefix.endswith("/") else prefix + "/"
+
+
+def deployed_key(prefix: str, relative_path: str) -> str:
+    """The key ``aws s3 sync`` gives the file at ``relative_path`` (POSIX) under ``prefix``."""
+    return normalize_key_prefix(prefix) + relative_path
+
+
+def key_problem(key: str) -> str | None:
+    """Why ``key`` cannot be an S3 object key, or None."""
+    size = len(key.encode())
+    if size > MAX_KEY_BYTES:
+        return f"its key is {size} UTF-8 bytes; S3 allows at most {MAX_KEY_BYTES}"
+    return None
+
+
+def prefixes_overlap(first: str, second: str) -> bool:
+    """Whether the folders ``first`` and ``second`` (normalized) are equal or nested."""
+    a, b = normalize_unchecked(first), normalize_unchecked(second)
+    return a.startswith(b) or b.startswith(a)
