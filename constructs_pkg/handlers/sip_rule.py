@@ -33,15 +33,34 @@ Behaviour:
   not a rule (a request id) answers NotFoundException.
 
 Retries: ThrottledClientException, ServiceUnavailableException,
-ServiceFailureException and connection errors, with the backoff in
-``BACKOFF_SECONDS`` (47 s of sleep at most, so keep the Lambda timeout at 2
-minutes or more). Calls that carry targets also retry NotFoundException and a
-BadRequestException that mentions the SIP media application: right after an
-SMA is created, outside us-east-1 especially, the SIP rule API may not see it
-yet. DeleteSipRule also retries ConflictException (the disable may not be
-visible yet). A retried create lists again first, so an attempt that did succeed
-is adopted, not duplicated. botocore's own retries are off so that this is the
-only retry loop. Any other error fails at once, naming the rule and the API error.
+ServiceFailureException and connection errors (a timeout included), with the
+backoff in ``BACKOFF_SECONDS`` (7 attempts per step at most). Calls that carry
+targets also retry NotFoundException and a BadRequestException that mentions the
+SIP media application: right after an SMA is created, outside us-east-1
+especially, the SIP rule API may not see it yet. DeleteSipRule also retries
+ConflictException (the disable may not be visible yet). A retried create lists
+again first, so an attempt that did succeed is adopted, not duplicated. Any
+other error fails at once, naming the rule and the API error.
+
+Deadline: one per event, shared by every step. It comes from the context's
+``get_remaining_time_in_millis`` (``DEFAULT_REMAINING_SECONDS`` without one)
+less ``RESPONSE_SECONDS`` to hand the answer back, and an API call starts only
+if its worst case, ``CALL_SECONDS`` (the client's connect plus read timeout),
+fits before it. A retry whose sleep would not leave that room is not taken: the
+handler raises, naming the rule, the last API error, the attempts and the time
+spent, and the provider framework reports that as the FAILED reason instead of
+Lambda's "Task timed out".
+
+Why here and not elsewhere: botocore's standard and adaptive retry modes do not
+know the Lambda deadline (their sleeps can cross it just the same), do not
+retry chime-sdk-voice's ThrottledClientException (modeled, without the
+retryable trait) nor the new-SMA errors, and would re-send a create without
+listing first; so botocore's own retries are off and this is the only retry
+loop. The provider framework's ``is_complete_handler`` (with
+``query_interval``/``total_timeout``) is for polling long asynchronous work;
+every call here is synchronous and the waits are seconds, while it would add a
+second Lambda, a Step Functions state machine and their roles and logs (each
+with its own compliance findings) to every stack.
 
 IAM: ``REQUIRED_ACTIONS``, on Resource ``*`` (why: ``handlers.SIP_RULE_ACTIONS``).
 Logging: one line per API call, its fields passed as ``extra`` so that Lambda's
@@ -76,7 +95,23 @@ if TYPE_CHECKING:
 REQUIRED_ACTIONS: tuple[str, ...] = SIP_RULE_ACTIONS
 
 BACKOFF_SECONDS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, 16.0)
-"""Sleeps between the attempts of one step: 7 attempts, 47 s in all."""
+"""Sleeps between the attempts of one step: 7 attempts at most, if the deadline allows."""
+
+_CONNECT_TIMEOUT_SECONDS = 5
+_READ_TIMEOUT_SECONDS = 10
+CALL_SECONDS: float = _CONNECT_TIMEOUT_SECONDS + _READ_TIMEOUT_SECONDS
+"""The longest one API call can take: the client's connect timeout plus its read timeout.
+
+The read timeout bounds each wait for data; these small JSON answers come in one read.
+"""
+RESPONSE_SECONDS: float = 3.0
+"""Kept free at the end of the invocation to return the answer or error to the framework.
+
+The framework posts to CloudFormation from its own function (15-minute timeout), so
+this only covers Lambda's hand-back of the result, the last log lines and clock jitter.
+"""
+DEFAULT_REMAINING_SECONDS: float = 120.0
+"""The time budget when the context cannot tell (a local call): the construct's Lambda timeout."""
 
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
@@ -101,7 +136,11 @@ _SMA_MENTION_RE = re.compile(r"sip[ _-]?media[ _-]?application|\bSMA\b", re.IGNO
 _TRANSIENT_CODES = frozenset(
     {"ThrottledClientException", "ServiceUnavailableException", "ServiceFailureException"}
 )
-_CLIENT_CONFIG = Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=20)
+_CLIENT_CONFIG = Config(
+    retries={"total_max_attempts": 1},
+    connect_timeout=_CONNECT_TIMEOUT_SECONDS,
+    read_timeout=_READ_TIMEOUT_SECONDS,
+)
 
 _T = TypeVar("_T")
 
@@ -112,6 +151,14 @@ class PropertyError(ValueError):
 
 class SipRuleError(RuntimeError):
     """A SIP rule API call failed for good."""
+
+
+class _NoTimeForCall(Exception):
+    """An API call might not finish before the deadline, so it was not started."""
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(operation)
+        self.operation = operation
 
 
 class Response(TypedDict):
@@ -284,31 +331,48 @@ def _log(level: int, event: str, **fields: str | int | float) -> None:
     logger.log(level, "%s %s", event, details, extra=fields)
 
 
-@contextmanager
-def _api_call(operation: str, rule: str) -> Iterator[None]:
-    """Log one JSON line per API call: operation, rule, outcome, duration."""
-    start = time.monotonic()
-    outcome = "ok"
-    try:
-        yield
-    except ClientError as err:
-        outcome = _error_code(err)
-        raise
-    except Exception as err:
-        outcome = type(err).__name__
-        raise
-    finally:
-        level = logging.INFO if outcome == "ok" else logging.WARNING
-        ms = round((time.monotonic() - start) * 1000)
-        _log(level, "api_call", api=operation, rule=rule, outcome=outcome, ms=ms)
-
-
 class _SipRules:
-    """The SIP rule operations, over one client, with retries."""
+    """The SIP rule operations, over one client, with retries within one deadline."""
 
-    def __init__(self, client: ChimeSDKVoiceClient, sleep: Callable[[float], None]) -> None:
+    def __init__(
+        self,
+        client: ChimeSDKVoiceClient,
+        sleep: Callable[[float], None],
+        clock: Callable[[], float],
+        remaining_s: float,
+    ) -> None:
         self._client = client
         self._sleep = sleep
+        self._clock = clock
+        self._budget_s = remaining_s
+        self._start = clock()
+        self._last_call_start = self._start + remaining_s - RESPONSE_SECONDS - CALL_SECONDS
+        self._operation = ""
+
+    def _time_left(self) -> float:
+        """Seconds until the last moment an API call may start (negative once past it)."""
+        return self._last_call_start - self._clock()
+
+    @contextmanager
+    def _call(self, operation: str, rule: str) -> Iterator[None]:
+        """Start an API call only if it fits the deadline; log it: operation, rule, outcome, ms."""
+        if self._time_left() < 0:
+            raise _NoTimeForCall(operation)
+        self._operation = operation
+        start = self._clock()
+        outcome = "ok"
+        try:
+            yield
+        except ClientError as err:
+            outcome = _error_code(err)
+            raise
+        except Exception as err:
+            outcome = type(err).__name__
+            raise
+        finally:
+            level = logging.INFO if outcome == "ok" else logging.WARNING
+            ms = round((self._clock() - start) * 1000)
+            _log(level, "api_call", api=operation, rule=rule, outcome=outcome, ms=ms)
 
     def create_or_adopt(self, spec: RuleSpec) -> str:
         """Return the id of an enabled rule matching ``spec``, adopting an existing one."""
@@ -319,7 +383,7 @@ class _SipRules:
                 _log(logging.INFO, "adopt", rule=spec.name, sip_rule_id=existing)
                 self._put(existing, spec)
                 return existing
-            with _api_call("CreateSipRule", spec.name):
+            with self._call("CreateSipRule", spec.name):
                 created = self._client.create_sip_rule(
                     Name=spec.name,
                     TriggerType=spec.trigger_type,
@@ -365,7 +429,7 @@ class _SipRules:
         """The id of a rule with the same name and trigger, if any (all pages)."""
         token: str | None = None
         while True:
-            with _api_call("ListSipRules", spec.name):
+            with self._call("ListSipRules", spec.name):
                 page = (
                     self._client.list_sip_rules(NextToken=token)
                     if token
@@ -383,7 +447,7 @@ class _SipRules:
                 return None
 
     def _put(self, rule_id: str, spec: RuleSpec) -> None:
-        with _api_call("UpdateSipRule", spec.name):
+        with self._call("UpdateSipRule", spec.name):
             self._client.update_sip_rule(
                 SipRuleId=rule_id,
                 Name=spec.name,
@@ -394,7 +458,7 @@ class _SipRules:
     def _get(self, rule_id: str) -> SipRuleTypeDef | None:
         def step() -> SipRuleTypeDef | None:
             try:
-                with _api_call("GetSipRule", rule_id):
+                with self._call("GetSipRule", rule_id):
                     return self._client.get_sip_rule(SipRuleId=rule_id)["SipRule"]
             except ClientError as err:
                 if _error_code(err) == "NotFoundException":
@@ -406,7 +470,7 @@ class _SipRules:
     def _disable(self, rule_id: str, name: str) -> bool:
         """Disable the rule; False if it is already gone."""
         try:
-            with _api_call("UpdateSipRule", name):
+            with self._call("UpdateSipRule", name):
                 self._client.update_sip_rule(SipRuleId=rule_id, Name=name, Disabled=True)
         except ClientError as err:
             if _error_code(err) == "NotFoundException":
@@ -416,7 +480,7 @@ class _SipRules:
 
     def _delete(self, rule_id: str) -> None:
         try:
-            with _api_call("DeleteSipRule", rule_id):
+            with self._call("DeleteSipRule", rule_id):
                 self._client.delete_sip_rule(SipRuleId=rule_id)
         except ClientError as err:
             if _error_code(err) != "NotFoundException":
@@ -429,24 +493,32 @@ class _SipRules:
         step: Callable[[], _T],
         also_retry: Callable[[ClientError], bool] = _never,
     ) -> _T:
-        """Run ``step``, retrying transient errors with ``BACKOFF_SECONDS``."""
+        """Run ``step``, retrying transient errors with ``BACKOFF_SECONDS`` within the deadline."""
         attempt = 0
+        error: Exception | None = None
+        cause = ""
         while True:
             attempt += 1
             try:
                 return step()
+            except _NoTimeForCall as late:
+                why = f"{late.operation} might not finish before the Lambda timeout"
+                raise self._out_of_time(what, rule, why, cause, attempt - 1) from error
             except ClientError as err:
                 if _error_code(err) not in _TRANSIENT_CODES and not also_retry(err):
                     raise SipRuleError(
                         f"Could not {what} SIP rule {rule!r}: {_describe(err)}"
                     ) from err
-                error: Exception = err
+                error, cause = err, _describe(err)
             except (BotoConnectionError, HTTPClientError) as err:
-                error = err
+                error, cause = err, f"{self._operation} failed: {_describe(err)}"
             if attempt > len(BACKOFF_SECONDS):
-                message = f"after {attempt} attempts: {_describe(error)}"
+                message = f"after {attempt} attempts: {cause}"
                 raise SipRuleError(f"Could not {what} SIP rule {rule!r} {message}") from error
             delay = BACKOFF_SECONDS[attempt - 1]
+            if delay > self._time_left():
+                why = f"a retry in {delay:g} s might not finish before the Lambda timeout"
+                raise self._out_of_time(what, rule, why, cause, attempt) from error
             _log(
                 logging.WARNING,
                 "retry",
@@ -454,18 +526,37 @@ class _SipRules:
                 rule=rule,
                 attempt=attempt,
                 sleep_s=delay,
-                error=_describe(error),
+                error=cause,
             )
             self._sleep(delay)
+
+    def _out_of_time(
+        self, what: str, rule: str, why: str, cause: str, attempts: int
+    ) -> SipRuleError:
+        """A step stopped by the deadline: the last API error (``cause``), attempts, time spent."""
+        spent = f"{self._clock() - self._start:.1f} s of {self._budget_s:.1f} s"
+        if not attempts:
+            return SipRuleError(f"Could not {what} SIP rule {rule!r}: {why} ({spent} spent)")
+        counted = f"{attempts} attempt{'s' if attempts > 1 else ''}"
+        return SipRuleError(
+            f"Could not {what} SIP rule {rule!r}: {cause}; "
+            f"stopped after {counted} in {spent}, as {why}"
+        )
 
 
 def handle(
     event: Mapping[str, Any],
     client: ChimeSDKVoiceClient,
+    context: object = None,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Response:
-    """Serve one provider-framework event with the given client (tests inject a stubbed one)."""
-    rules = _SipRules(client, sleep)
+    """Serve one provider-framework event with the given client (tests inject a stubbed one).
+
+    The deadline starts now, from ``context``'s remaining time; ``sleep`` and ``clock``
+    (seconds, monotonic) are injectable so that tests simulate time.
+    """
+    rules = _SipRules(client, sleep, clock, _remaining_seconds(context))
     request_type = event.get("RequestType")
     if request_type == "Delete":
         physical_id = str(event.get("PhysicalResourceId", ""))
@@ -489,6 +580,14 @@ def _default_client() -> ChimeSDKVoiceClient:
     return boto3.client("chime-sdk-voice", config=_CLIENT_CONFIG)
 
 
+def _remaining_seconds(context: object) -> float:
+    """The invocation's remaining time; ``DEFAULT_REMAINING_SECONDS`` if ``context`` can't tell."""
+    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining_ms):
+        return DEFAULT_REMAINING_SECONDS
+    return float(remaining_ms()) / 1000
+
+
 def on_event(event: Mapping[str, Any], context: object) -> Response:
-    """Lambda entry point for the CDK provider framework (``context`` is unused)."""
-    return handle(event, _default_client())
+    """Lambda entry point for the CDK provider framework."""
+    return handle(event, _default_client(), context)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -393,8 +394,9 @@ def test_retries_are_bounded_then_fail_naming_the_rule(
     assert sleeps == list(sip_rule.BACKOFF_SECONDS)
 
 
-def test_backoff_stays_well_under_the_lambda_timeout() -> None:
-    assert sum(sip_rule.BACKOFF_SECONDS) <= 60
+def test_one_step_can_use_all_its_retries_within_the_default_budget() -> None:
+    margin = sip_rule.RESPONSE_SECONDS + sip_rule.CALL_SECONDS
+    assert sum(sip_rule.BACKOFF_SECONDS) <= sip_rule.DEFAULT_REMAINING_SECONDS - margin
 
 
 @pytest.mark.parametrize(
@@ -424,6 +426,297 @@ def test_a_non_retryable_error_fails_at_once_with_the_rule_and_api_error(
 def test_unknown_request_type_is_rejected(stubber: Stubber, run: Any) -> None:
     with pytest.raises(ValueError, match="Unknown RequestType 'Replace'"):
         run(event("Replace"))
+
+
+# --- One deadline per event -----------------------------------------------------------------
+
+GET_PARAMS = {"SipRuleId": RULE_ID}
+DISABLE_PARAMS = {"SipRuleId": RULE_ID, "Name": "play-audio", "Disabled": True}
+# How long before the end of the invocation the last API call may start.
+MARGIN = sip_rule.RESPONSE_SECONDS + sip_rule.CALL_SECONDS
+
+
+class FakeClock:
+    """Simulated monotonic seconds: sleeps and API calls advance it; nothing waits."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.call_seconds = 0.2
+        self.oversleep = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds + self.oversleep
+
+
+class FakeContext:
+    """A Lambda context whose remaining time runs down on ``clock``."""
+
+    def __init__(self, clock: Any, seconds: float) -> None:
+        self._clock = clock
+        self._end = clock() + seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self._end - self._clock()) * 1000)
+
+
+@pytest.fixture
+def clock(client: Any) -> FakeClock:
+    """A fake clock on which every call of ``client`` takes ``call_seconds``."""
+    fake = FakeClock()
+
+    def take_time(**kwargs: Any) -> None:
+        fake.now += fake.call_seconds
+
+    client.meta.events.register_first("before-call.*.*", take_time)
+    return fake
+
+
+@pytest.fixture
+def script(client: Any) -> Iterator[Stubber]:
+    """A stubber whose queue may be left unfinished: the handler stops at its deadline."""
+    with Stubber(client) as stub:
+        yield stub
+
+
+@pytest.fixture
+def run_for(client: Any, clock: FakeClock) -> Any:
+    """Run the handler on the fake clock, with a context that has ``seconds`` left."""
+
+    def runner(evt: dict[str, Any], seconds: float, context: object = ...) -> sip_rule.Response:
+        ctx = FakeContext(clock, seconds) if context is ... else context
+        return sip_rule.handle(evt, client, ctx, sleep=clock.sleep, clock=clock)
+
+    return runner
+
+
+def throttled(
+    stub: Stubber, method: str, times: int, response: dict[str, Any], params: dict[str, Any]
+) -> None:
+    """``times`` ThrottledClientException answers to ``method``, then ``response``."""
+    for _ in range(times):
+        stub.add_client_error(
+            method, "ThrottledClientException", "Rate exceeded", 429, expected_params=params
+        )
+    stub.add_response(method, response, params)
+
+
+def throttled_delete(stub: Stubber, times: int) -> None:
+    """A Delete whose three calls (get, disable, delete) are each throttled ``times`` times."""
+    throttled(stub, "get_sip_rule", times, {"SipRule": rule()}, GET_PARAMS)
+    throttled(stub, "update_sip_rule", times, {"SipRule": rule(Disabled=True)}, DISABLE_PARAMS)
+    throttled(stub, "delete_sip_rule", times, {}, GET_PARAMS)
+
+
+@pytest.mark.parametrize("call_seconds", [0.2, sip_rule.CALL_SECONDS])
+def test_a_delete_throttled_past_the_timeout_fails_in_time_with_the_cause(
+    script: Stubber, clock: FakeClock, run_for: Any, call_seconds: float
+) -> None:
+    # The issue: 3 x 47 s of backoff is past a 120 s timeout. Calls are quick, or all as
+    # slow as the client's timeouts allow.
+    clock.call_seconds = call_seconds
+    throttled_delete(script, 6)
+    start = clock()
+
+    with pytest.raises(sip_rule.SipRuleError) as raised:
+        run_for(event("Delete", PhysicalResourceId=RULE_ID), 120)
+
+    assert clock() - start <= 120 - sip_rule.RESPONSE_SECONDS
+    assert re.fullmatch(
+        r"Could not (read|disable|delete) SIP rule '\S+': (Get|Update|Delete)SipRule returned "
+        r"ThrottledClientException: Rate exceeded; stopped after \d attempts in [0-9.]+ s of "
+        r"120\.0 s, as a retry in \d+ s might not finish before the Lambda timeout",
+        str(raised.value),
+    )
+
+
+def test_the_issue_case_stops_at_the_delete_step(
+    script: Stubber, clock: FakeClock, run_for: Any
+) -> None:
+    throttled_delete(script, 6)
+
+    with pytest.raises(sip_rule.SipRuleError) as raised:
+        run_for(event("Delete", PhysicalResourceId=RULE_ID), 120)
+
+    assert str(raised.value) == (
+        "Could not delete SIP rule 'play-audio': DeleteSipRule returned "
+        "ThrottledClientException: Rate exceeded; stopped after 3 attempts in 100.4 s of "
+        "120.0 s, as a retry in 4 s might not finish before the Lambda timeout"
+    )
+    assert clock.sleeps == [*sip_rule.BACKOFF_SECONDS, *sip_rule.BACKOFF_SECONDS, 1, 2]
+
+
+def test_a_create_throttled_within_the_deadline_still_succeeds(
+    stubber: Stubber, clock: FakeClock, run_for: Any
+) -> None:
+    throttled(stubber, "list_sip_rules", 5, {"SipRules": []}, {})
+    stubber.add_response("create_sip_rule", {"SipRule": rule(NEW_RULE_ID)}, CREATE_PARAMS)
+
+    assert run_for(event("Create"), 60)["PhysicalResourceId"] == NEW_RULE_ID
+    assert clock.sleeps == [1, 2, 4, 8, 16]
+
+
+def test_the_deadline_is_shared_by_the_steps_of_an_event(
+    script: Stubber, clock: FakeClock, run_for: Any
+) -> None:
+    # The read and the disable each fit in 70 s alone (31 s of backoff), not together.
+    throttled(script, "get_sip_rule", 5, {"SipRule": rule()}, GET_PARAMS)
+    throttled(script, "update_sip_rule", 5, {"SipRule": rule(Disabled=True)}, DISABLE_PARAMS)
+    script.add_response("delete_sip_rule", {}, GET_PARAMS)
+
+    with pytest.raises(sip_rule.SipRuleError) as raised:
+        run_for(event("Delete", PhysicalResourceId=RULE_ID), 70)
+
+    assert str(raised.value).startswith(
+        "Could not disable SIP rule 'play-audio': UpdateSipRule returned "
+        "ThrottledClientException: Rate exceeded; stopped after 5 attempts in "
+    )
+    assert clock.sleeps == [1, 2, 4, 8, 16, 1, 2, 4, 8]
+
+
+@pytest.mark.parametrize("seconds", [0.0, 3.0, MARGIN - 0.01])
+def test_too_little_time_for_one_call_fails_before_calling(
+    stubber: Stubber, clock: FakeClock, run_for: Any, seconds: float
+) -> None:
+    # The stubber has no responses queued: any API call would raise.
+    with pytest.raises(sip_rule.SipRuleError) as raised:
+        run_for(event("Delete", PhysicalResourceId=RULE_ID), seconds)
+
+    assert str(raised.value) == (
+        f"Could not read SIP rule '{RULE_ID}': GetSipRule might not finish before the "
+        f"Lambda timeout (0.0 s of {seconds:.1f} s spent)"
+    )
+    assert clock.sleeps == []
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "message"),
+    [
+        ("ThrottledClientException", 429, "Rate exceeded"),
+        ("ServiceUnavailableException", 503, "Unavailable"),
+        ("ServiceFailureException", 500, "Internal failure"),
+        ("NotFoundException", 404, "SIP media application not found"),
+    ],
+)
+def test_a_short_budget_fails_fast_with_the_api_error_instead_of_sleeping(
+    stubber: Stubber,
+    clock: FakeClock,
+    run_for: Any,
+    code: str,
+    status: int,
+    message: str,
+) -> None:
+    # 20 s leave 2 s to start calls in: one retry after 1 s, not the 2 s one.
+    for _ in range(2):
+        stubber.add_response("list_sip_rules", {"SipRules": []}, {})
+        stubber.add_client_error("create_sip_rule", code, message, status, CREATE_PARAMS)
+
+    with pytest.raises(sip_rule.SipRuleError) as raised:
+        run_for(event("Create"), 20)
+
+    assert str(raised.value) == (
+        f"Could not create SIP rule 'play-audio': CreateSipRule returned {code}: {message}; "
+        "stopped after 2 attempts in 1.8 s of 20.0 s, as a retry in 2 s might not finish "
+        "before the Lambda timeout"
+    )
+    assert clock.sleeps == [1.0]
+
+
+def test_a_later_call_of_a_step_is_not_started_when_it_might_not_finish(
+    stubber: Stubber, clock: FakeClock, run_for: Any
+) -> None:
+    # Calls as slow as the timeouts allow: after the list there is no time for the create.
+    clock.call_seconds = sip_rule.CALL_SECONDS
+    stubber.add_response("list_sip_rules", {"SipRules": []}, {})
+
+    with pytest.raises(sip_rule.SipRuleError) as raised:
+        run_for(event("Create"), 30)
+
+    assert str(raised.value) == (
+        "Could not create SIP rule 'play-audio': CreateSipRule might not finish before the "
+        "Lambda timeout (15.0 s of 30.0 s spent)"
+    )
+
+
+def test_an_oversleep_past_the_deadline_stops_before_the_next_call(
+    stubber: Stubber, clock: FakeClock, run_for: Any
+) -> None:
+    clock.oversleep = 5.0
+    stubber.add_client_error("list_sip_rules", "ThrottledClientException", "Rate exceeded", 429)
+
+    with pytest.raises(sip_rule.SipRuleError) as raised:
+        run_for(event("Create"), 20)
+
+    assert str(raised.value) == (
+        "Could not create SIP rule 'play-audio': ListSipRules returned "
+        "ThrottledClientException: Rate exceeded; stopped after 1 attempt in 6.2 s of "
+        "20.0 s, as ListSipRules might not finish before the Lambda timeout"
+    )
+
+
+def test_a_connection_error_out_of_time_names_the_operation(
+    client: Any,
+    stubber: Stubber,
+    clock: FakeClock,
+    run_for: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def unreachable(**kwargs: Any) -> Any:
+        clock.now += sip_rule.CALL_SECONDS
+        raise EndpointConnectionError(endpoint_url="https://voice-chime.us-east-1.amazonaws.com")
+
+    monkeypatch.setattr(client, "get_sip_rule", unreachable)
+
+    with pytest.raises(sip_rule.SipRuleError) as raised:
+        run_for(event("Delete", PhysicalResourceId=RULE_ID), 30)
+
+    assert str(raised.value) == (
+        f"Could not read SIP rule '{RULE_ID}': GetSipRule failed: EndpointConnectionError: "
+        'Could not connect to the endpoint URL: "https://voice-chime.us-east-1.amazonaws.com"; '
+        "stopped after 1 attempt in 15.0 s of 30.0 s, as a retry in 1 s might not finish "
+        "before the Lambda timeout"
+    )
+
+
+def test_a_non_retryable_error_still_fails_at_once_under_the_deadline(
+    stubber: Stubber, clock: FakeClock, run_for: Any
+) -> None:
+    stubber.add_client_error(
+        "get_sip_rule", "AccessDeniedException", "not authorized", 403, expected_params=GET_PARAMS
+    )
+    start = clock()
+
+    with pytest.raises(sip_rule.SipRuleError) as raised:
+        run_for(event("Delete", PhysicalResourceId=RULE_ID), 120)
+
+    assert str(raised.value) == (
+        f"Could not read SIP rule '{RULE_ID}': GetSipRule returned AccessDeniedException: "
+        "not authorized"
+    )
+    assert clock.sleeps == []
+    assert clock() - start == pytest.approx(clock.call_seconds)
+
+
+class NotACallable:
+    """A context-like object whose remaining time is not a method."""
+
+    get_remaining_time_in_millis = 3000
+
+
+@pytest.mark.parametrize("context", [None, object(), NotACallable()])
+def test_a_context_that_cannot_tell_gets_the_default_budget(
+    script: Stubber, clock: FakeClock, run_for: Any, context: object
+) -> None:
+    throttled_delete(script, 6)
+
+    with pytest.raises(sip_rule.SipRuleError, match=r" of 120\.0 s, as ") as raised:
+        run_for(event("Delete", PhysicalResourceId=RULE_ID), 0, context)
+
+    assert str(raised.value).startswith("Could not delete SIP rule 'play-audio'")
 
 
 # --- Property validation --------------------------------------------------------------------
@@ -553,7 +846,20 @@ def test_on_event_creates_one_client_lazily(
         sip_rule._default_client.cache_clear()
 
     assert [service for service, _ in made] == ["chime-sdk-voice"]
-    assert made[0][1].retries == {"total_max_attempts": 1}
+    config = made[0][1]
+    assert config.retries == {"total_max_attempts": 1}
+    assert config.connect_timeout + config.read_timeout == sip_rule.CALL_SECONDS
+
+
+def test_on_event_takes_the_deadline_from_the_lambda_context(
+    client: Any, stubber: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sip_rule, "_default_client", lambda: client)
+
+    with pytest.raises(sip_rule.SipRuleError, match=r"\(0\.0 s of 3\.0 s spent\)"):
+        sip_rule.on_event(
+            event("Delete", PhysicalResourceId=RULE_ID), FakeContext(time.monotonic, 3)
+        )
 
 
 def test_required_actions_are_exactly_the_calls_the_handler_makes() -> None:
