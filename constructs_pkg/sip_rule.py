@@ -40,7 +40,8 @@ from constructs_pkg.sip_media_application import (
     SipMediaApplication,
 )
 
-# The handler's retries sleep at most 47 s; leave room for the API calls themselves.
+# The handler keeps one deadline per event, from the Lambda context's remaining time
+# (handlers/sip_rule.py: CALL_SECONDS, RESPONSE_SECONDS): it fails with the cause before this.
 HANDLER_TIMEOUT = cdk.Duration.minutes(2)
 
 # The handler's chime:*SipRule statement on Resource "*".
