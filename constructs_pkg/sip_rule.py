@@ -8,6 +8,7 @@ and really acts on Create, Update and Delete.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from constructs_pkg._checks import (
     BASIC_EXECUTION_ROLE,
@@ -135,6 +136,7 @@ class SipRule(Construct):
             self.trigger_type, self.trigger_value = "ToPhoneNumber", phone_number
         else:
             self.trigger_type, self.trigger_value = "RequestUriHostname", str(request_uri_hostname)
+        _claim_trigger(self)
 
         handler = self._handler()
         provider_logs = logs.LogGroup(
@@ -356,3 +358,26 @@ def _check_trigger(problems: Problems, region: str, phone_number: object, hostna
                 f"request_uri_hostname is {host!r}; expected a DNS host name such as "
                 "'abcdef1ghij2klmno3pqr4.voiceconnector.chime.aws'"
             )
+
+
+# Every SipRule of an app, by the app (the construct tree's root).
+_RULES: weakref.WeakKeyDictionary[IConstruct, list[SipRule]] = weakref.WeakKeyDictionary()
+
+
+def _claim_trigger(rule: SipRule) -> None:
+    """Refuse a second rule for a trigger another SipRule of the app routes already: a phone
+    number or host name has one SIP rule, so the second would fail the deploy or, with the
+    same name, adopt and rewrite the first one's targets."""
+    rules = _RULES.setdefault(rule.node.root, [])
+    if not cdk.Token.is_unresolved(rule.trigger_value):
+        for other in rules:
+            if (other.trigger_type, other.trigger_value.lower()) == (
+                rule.trigger_type,
+                rule.trigger_value.lower(),
+            ):
+                raise ValueError(
+                    f"SipRule '{rule.node.id}': {rule.trigger_type} {rule.trigger_value!r} is "
+                    f"routed by {other.node.path} already; expected one SipRule per phone number "
+                    "or host name (put failover SMAs in its failover_targets)."
+                )
+    rules.append(rule)

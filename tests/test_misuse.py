@@ -391,6 +391,34 @@ def test_a_phone_number_rule_where_there_are_no_phone_numbers_is_refused(region:
     SipRule(stack, "Host", sip_media_application=sma, request_uri_hostname="vc.example.com")
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ({"phone_number": "+12065550100"}, {"phone_number": "+12065550100"}),
+        ({"request_uri_hostname": "vc.example.com"}, {"request_uri_hostname": "VC.example.com"}),
+    ],
+)
+def test_two_rules_for_one_trigger_are_refused(
+    first: dict[str, str], second: dict[str, str]
+) -> None:
+    app = cdk.App()
+    east = cdk.Stack(app, "East", env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
+    west = cdk.Stack(app, "West", env=cdk.Environment(account=ACCOUNT, region="us-west-2"))
+    SipRule(
+        east,
+        "Main",
+        sip_media_application=SipMediaApplication(east, "Sma", function=ivr(east)),
+        **first,
+    )
+    with pytest.raises(ValueError, match="is routed by East/Main already; expected one SipRule"):
+        SipRule(
+            west,
+            "Backup",
+            sip_media_application=SipMediaApplication(west, "Sma", function=ivr(west)),
+            **second,
+        )
+
+
 def test_sip_rule_for_something_that_is_not_an_sma(prompt_dir: Path) -> None:
     stack = stack_in()
     sma = SipMediaApplication(stack, "Sma", function=ivr(stack))
