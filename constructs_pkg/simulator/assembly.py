@@ -13,6 +13,15 @@ this module finds
 * the ``AWS::Lambda::Permission`` statements on that function, so the
   simulator can check that Chime may invoke it;
 * the buckets, prompt deployments and bucket policies (:mod:`.objects`).
+
+Each file is checked where it is read, once per kind (:func:`_read_manifest`,
+:func:`_read_template`, :func:`_read_asset_manifest`, all through
+:func:`.jsonfile.read_json`): anything that is not what ``cdk synth`` writes
+is an :class:`AssemblyError` naming the file, what was found and what was
+expected. The paths a manifest names (``templateFile``, an asset manifest's
+``file``, a nested assembly's ``directoryName``) must stay inside cdk.out;
+asset source paths need not (``cdk synth --no-staging`` points them at the
+sources).
 """
 
 from __future__ import annotations
