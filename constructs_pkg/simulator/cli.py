@@ -6,32 +6,55 @@ Nothing here imports the CDK: the cloud assembly is read as JSON.
 
 Exit status (also in ``--help``): 0 the handler hung up and nothing failed on
 the way; 1 the handler hung up after an action failed or a response was
-rejected; 2 usage error; 3 the SMA ended the call (invocation errors,
-timeouts, no invoke permission); 4 the caller hung up (scripted, or after
-silence with no action); 5 a limit (1,000 invocations, call length); 6 a
-scenario's expectations were not met; 7 cdk.out cannot be used.
+rejected; 2 usage error (a bad option, or a --scenario file that cannot be
+used); 3 the SMA ended the call (invocation errors, timeouts, no invoke
+permission); 4 the caller hung up (scripted, or after silence with no
+action); 5 a limit (1,000 invocations, call length); 6 a scenario's
+expectations were not met; 7 cdk.out cannot be used (missing, not
+synthesized, a manifest or template that is not what ``cdk synth`` writes, no
+SMA, not a Python handler); 8 the outputs cannot be written (--out is a file
+or cannot be created or written); 70 an internal error (a bug in the
+simulator, printed with its traceback); 130 interrupted (Ctrl-C).
+
+A cdk.out, scenario file or --out folder that cannot be used is one line on
+stderr, ``playaudio-sim: `` then the file, what was found there and what was
+expected, and no call is played (argparse's own usage errors print the usage
+first). The shapes are checked where each file is read: assembly.py for
+manifest.json, the templates and the asset manifests, scenario.py for
+scenarios, both through jsonfile.read_json.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+EXIT_USAGE = 2
 EXIT_SCENARIO_FAILED = 6
 EXIT_SETUP_ERROR = 7
+EXIT_OUTPUT_ERROR = 8
+EXIT_INTERNAL_ERROR = 70  # sysexits.h EX_SOFTWARE: never mistaken for a call's outcome
+EXIT_INTERRUPTED = 130
+OUTPUT_FILES = ("transcript.jsonl", "call.wav", "timeline.png")
 
 _EPILOG = """\
 exit status:
   0  the handler hung up, nothing failed on the way
   1  the handler hung up after a failed action or a rejected response
-  2  usage error
+  2  usage error: a bad option, or a --scenario file that cannot be used
   3  the SMA ended the call (handler errors or timeouts, then SIP 480; no invoke permission)
   4  the caller hung up (--hangup-at, or silence with no action for --caller-patience)
   5  a limit: 1,000 invocations, or --max-call-seconds
   6  --scenario: the call did not go as the scenario expects
-  7  cdk.out cannot be used (not synthesized, no SMA, not a Python handler)
+  7  cdk.out cannot be used (missing, not synthesized, a manifest or template that is not
+     what `cdk synth` writes, no SMA, not a Python handler)
+  8  the outputs cannot be written (--out is a file, or cannot be created or written)
+ 70  internal error: a bug in the simulator (printed with its traceback)
+130  interrupted
 
 writes to --out (default <cdk-out>/call/): transcript.jsonl (one JSON record per event,
 response, action and key press), call.wav (8 kHz mono 16-bit: what the caller hears),
@@ -87,20 +110,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     call.add_argument(
         "--hangup-at",
-        type=float,
+        type=_seconds(allow_zero=True),
         metavar="SECONDS",
         help="the caller hangs up this many seconds into the call",
     )
     call.add_argument(
         "--caller-patience",
-        type=float,
+        type=_seconds(allow_zero=False),
         default=10.0,
         metavar="SECONDS",
         help="with no action running, the caller hangs up after this much silence (default 10)",
     )
     call.add_argument(
         "--max-call-seconds",
-        type=float,
+        type=_seconds(allow_zero=False),
         default=600.0,
         metavar="SECONDS",
         help="stop the call at this length (default 600)",
@@ -118,9 +141,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _seconds(*, allow_zero: bool) -> Callable[[str], float]:
+    """An argparse type: a finite number of seconds, > 0 (or >= 0)."""
+    expected = "0 or more" if allow_zero else "more than 0"
+
+    def seconds(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds, {expected}")
+        return value
+
+    return seconds
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return _call(parser, args)
+    except KeyboardInterrupt:
+        print("playaudio-sim: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception:
+        # Last resort: every input and output problem has its own message above. This is a
+        # bug, so the traceback is the report; the status is not a call outcome (1).
+        traceback.print_exc()
+        print(
+            f"playaudio-sim: internal error (a bug in the simulator, exit {EXIT_INTERNAL_ERROR})",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL_ERROR
+
+
+def _fail(message: str, status: int) -> int:
+    print(f"playaudio-sim: {message}", file=sys.stderr)
+    return status
+
+
+def _call(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from .assembly import AssemblyError, load_call_setup
     from .engine import Call, CallOptions, parse_keys, write_outputs
     from .scenario import Scenario, ScenarioError
@@ -129,12 +190,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         keys = parse_keys(args.keys)
     except ValueError as error:
         parser.error(str(error))
+    scenario: Scenario | None = None
+    if args.scenario is not None:
+        try:
+            scenario = Scenario.load(args.scenario)
+        except ScenarioError as error:
+            return _fail(str(error), EXIT_USAGE)
     try:
         setup = load_call_setup(args.cdk_out, stack=args.stack, sma=args.sma)
     except AssemblyError as error:
-        print(f"playaudio-sim: {error}", file=sys.stderr)
-        return EXIT_SETUP_ERROR
-    scenario: Scenario | None = None
+        return _fail(str(error), EXIT_SETUP_ERROR)
     options = CallOptions(
         outbound=args.outbound,
         keys=keys,
@@ -142,16 +207,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         caller_patience_ms=args.caller_patience * 1000,
         max_call_ms=args.max_call_seconds * 1000,
     )
-    if args.scenario is not None:
+    if scenario is not None:
         try:
-            scenario = Scenario.load(args.scenario)
             options = scenario.options(setup, base=options)
         except ScenarioError as error:
-            print(f"playaudio-sim: {error}", file=sys.stderr)
-            return EXIT_SETUP_ERROR
+            return _fail(str(error), EXIT_USAGE)
+    out_dir: Path = args.out or args.cdk_out / "call"
+    problem = prepare_out_dir(out_dir)
+    if problem is not None:
+        return _fail(problem, EXIT_OUTPUT_ERROR)
     result = Call(setup, options).run()
-    out_dir = args.out or args.cdk_out / "call"
-    paths = write_outputs(result, out_dir)
+    try:
+        paths = write_outputs(result, out_dir)
+    except OSError as error:
+        return _fail(
+            f"{out_dir}: cannot write the outputs ({_os_error(error)}); expected a folder "
+            "the simulator can write (--out)",
+            EXIT_OUTPUT_ERROR,
+        )
     if not args.quiet:
         print("\n".join(result.transcript.summary_lines()))
         picture = f", {paths['timeline']}" if "timeline" in paths else " (no timeline.png)"
@@ -170,6 +243,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"scenario {scenario.name!r} passed")
         return 0
     return result.exit_code
+
+
+def prepare_out_dir(out_dir: Path) -> str | None:
+    """Make ``out_dir`` for the outputs before the call; None, or why it cannot be used."""
+    expected = "expected a folder for transcript.jsonl, call.wav and timeline.png (--out)"
+    try:
+        if out_dir.exists() and not out_dir.is_dir():
+            return f"{out_dir} is a file; {expected}"
+        blocking = next((p for p in reversed(out_dir.parents) if p.is_file()), None)
+        if blocking is not None:
+            return f"{out_dir} cannot be created: {blocking} is a file; {expected}"
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        return f"{out_dir} cannot be created ({_os_error(error)}); {expected}"
+    for name in OUTPUT_FILES:
+        if (out_dir / name).is_dir():
+            return f"{out_dir / name} is a folder; expected nothing there, or a file to replace"
+    return None
+
+
+def _os_error(error: OSError) -> str:
+    """An OSError as a message shows it: the reason, and the file when it names one."""
+    reason = error.strerror or str(error)
+    return f"{reason}: {error.filename}" if error.filename else reason
 
 
 if __name__ == "__main__":

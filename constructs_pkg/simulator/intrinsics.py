@@ -26,6 +26,7 @@ The same template always resolves to the same values.
 from __future__ import annotations
 
 import base64
+import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -35,6 +36,7 @@ STANDIN_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
 _NAMESPACE = uuid.UUID("6f1c2d1e-5b8a-4c6e-9a55-7c0d2a0b9e11")
 _MAX_DEPTH = 64
+_GETATT = '"LogicalId.Attribute" or [logical id, attribute]'
 
 
 class UnresolvableError(ValueError):
@@ -212,7 +214,9 @@ class Resolver:
         if len(value) == 1:
             ((name, argument),) = value.items()
             if name == "Ref":
-                return self.ref(str(argument))
+                if not isinstance(argument, str):
+                    raise UnresolvableError(f"Ref takes a name; found {_show(argument)}")
+                return self.ref(argument)
             if name == "Condition" and isinstance(argument, str):
                 return self._condition(argument)
             if name.startswith("Fn::"):
@@ -224,36 +228,66 @@ class Resolver:
         if name == "Fn::GetAtt":
             if isinstance(arg, str):
                 arg = arg.split(".", 1)
-            logical_id, attribute = (self.resolve(a) for a in arg)
-            return self.get_att(str(logical_id), str(attribute))
+            logical_id, attribute = (self.resolve(a) for a in _args(name, arg, 2, _GETATT))
+            return self.get_att(self._text(logical_id), self._text(attribute))
         if name == "Fn::Join":
-            delimiter, items = arg
+            delimiter, items = _args(name, arg, 2, "[delimiter, [values]]")
             parts = self.resolve(items)
-            return str(self.resolve(delimiter)).join(self._text(p) for p in parts)
+            if not isinstance(parts, list):
+                raise UnresolvableError(f"Fn::Join joins a list; found {_show(parts)}")
+            return self._text(self.resolve(delimiter)).join(self._text(p) for p in parts)
         if name == "Fn::Select":
-            index, items = arg
-            return self.resolve(items)[int(self.resolve(index))]
+            index, items = _args(name, arg, 2, "[index, [values]]")
+            values, position = self.resolve(items), self.resolve(index)
+            if isinstance(position, str) and position.isdigit():
+                position = int(position)
+            if not isinstance(values, list) or not isinstance(position, int):
+                raise UnresolvableError(
+                    f"Fn::Select takes [index, [values]]; found [{_show(position)}, "
+                    f"{_show(values)}]"
+                )
+            if not 0 <= position < len(values):
+                raise UnresolvableError(
+                    f"Fn::Select index {position} is outside a list of {len(values)}"
+                )
+            return values[position]
         if name == "Fn::Split":
-            delimiter, text = arg
-            return self._text(self.resolve(text)).split(str(self.resolve(delimiter)))
+            delimiter, text = _args(name, arg, 2, "[delimiter, text]")
+            return self._text(self.resolve(text)).split(self._text(self.resolve(delimiter)))
         if name == "Fn::Sub":
-            template, variables = (arg, {}) if isinstance(arg, str) else arg
-            return self._sub(str(template), self.resolve(variables))
+            shape = "a string or [string, {variables}]"
+            template, variables = (arg, {}) if isinstance(arg, str) else _args(name, arg, 2, shape)
+            variables = self.resolve(variables)
+            if not isinstance(template, str) or not isinstance(variables, Mapping):
+                raise UnresolvableError(f"Fn::Sub takes {shape}; found {_show(arg)}")
+            return self._sub(template, variables)
         if name == "Fn::If":
-            condition, when_true, when_false = arg
+            condition, when_true, when_false = _args(name, arg, 3, "[condition, then, else]")
+            if not isinstance(condition, str):
+                raise UnresolvableError(f"Fn::If names a condition; found {_show(condition)}")
             return self.resolve(when_true if self._condition(condition) else when_false)
         if name == "Fn::Equals":
-            left, right = arg
+            left, right = _args(name, arg, 2, "[value, value]")
             return self.resolve(left) == self.resolve(right)
         if name == "Fn::Not":
-            return not self._truth(arg[0])
-        if name == "Fn::And":
-            return all(self._truth(a) for a in arg)
-        if name == "Fn::Or":
-            return any(self._truth(a) for a in arg)
+            return not self._truth(_args(name, arg, 1, "[condition]")[0])
+        if name in ("Fn::And", "Fn::Or"):
+            if not isinstance(arg, list):
+                raise UnresolvableError(f"{name} takes a list of conditions; found {_show(arg)}")
+            truths = (self._truth(a) for a in arg)
+            return all(truths) if name == "Fn::And" else any(truths)
         if name == "Fn::FindInMap":
-            map_name, top, second = (self.resolve(a) for a in arg)
-            return self.resolve(self.template["Mappings"][map_name][top][second])
+            shape = "[map, top-level key, second-level key]"
+            keys = [self.resolve(a) for a in _args(name, arg, 3, shape)]
+            value: Any = self.template.get("Mappings", {})
+            for depth, key in enumerate(keys):
+                if not isinstance(value, Mapping) or not isinstance(key, str) or key not in value:
+                    found = ".".join(str(k) for k in keys[: depth + 1])
+                    raise UnresolvableError(
+                        f"Fn::FindInMap: Mappings.{found} is not in the template"
+                    )
+                value = value[key]
+            return self.resolve(value)
         if name == "Fn::GetAZs":
             return [f"{self.region}{zone}" for zone in "abc"]
         if name == "Fn::ImportValue":
@@ -295,6 +329,19 @@ class Resolver:
         if isinstance(value, (str, int, float)):
             return str(value)
         raise UnresolvableError(f"{value!r} is used as text")
+
+
+def _args(name: str, arg: Any, count: int, shape: str) -> list[Any]:
+    """The arguments of an intrinsic function that takes a list of ``count``."""
+    if not isinstance(arg, list) or len(arg) != count:
+        raise UnresolvableError(f"{name} takes {shape}; found {_show(arg)}")
+    return arg
+
+
+def _show(value: Any) -> str:
+    """A template value in a message: its JSON, cut short."""
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _bucket_name(generated: str) -> str:

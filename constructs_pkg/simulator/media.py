@@ -141,7 +141,9 @@ class CallAudio:
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with wave.open(str(path), "wb") as out:
+        # Opened here, not by wave: a failed open in wave.open leaves a Wave_write whose
+        # __del__ prints a second, spurious traceback.
+        with open(path, "wb") as raw, wave.open(raw, "wb") as out:
             out.setnchannels(1)
             out.setsampwidth(SAMPLE_WIDTH)
             out.setframerate(RATE)

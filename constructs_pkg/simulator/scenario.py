@@ -44,6 +44,7 @@ flow does not loop).
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,11 +52,13 @@ from typing import Any
 
 from .assembly import CallSetup
 from .engine import CallOptions, CallResult, Outcome, parse_keys
+from .jsonfile import JsonFileError, describe, read_json
 
 _TOP = {"name", "description", "call", "environment", "expect"}
 _CALL = {"direction", "keys", "hangupAt"}
 _EXPECT = {"prompts", "failures", "end", "maxInvocations"}
 _OUTCOMES = [outcome.label for outcome in Outcome]
+_KEYS = set("0123456789#*")
 
 
 class ScenarioError(ValueError):
@@ -101,9 +104,9 @@ class Scenario:
     @staticmethod
     def load(path: Path) -> Scenario:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise ScenarioError(f"{path}: cannot read the scenario: {error}") from error
+            data = read_json(path, "a scenario (a JSON object)")
+        except JsonFileError as error:
+            raise ScenarioError(str(error)) from error
         return Scenario.parse(data, path)
 
     @staticmethod
@@ -112,26 +115,34 @@ class Scenario:
             return ScenarioError(f"{path}: {message}")
 
         if not isinstance(data, dict):
-            raise fail("expected a JSON object")
+            raise fail(f"the scenario is {describe(data)}; expected a JSON object")
         _only(data, _TOP, "the scenario", fail)
+        for name in ("name", "description"):
+            if not isinstance(data.get(name, ""), str):
+                raise fail(f"{name} is {describe(data[name])}; expected a string")
         call = data.get("call", {})
         expect = data.get("expect", {})
         environment = data.get("environment", {})
         for name, value in (("call", call), ("expect", expect), ("environment", environment)):
             if not isinstance(value, dict):
-                raise fail(f"{name} must be an object")
+                raise fail(f"{name} is {describe(value)}; expected an object")
         _only(call, _CALL, "call", fail)
         _only(expect, _EXPECT, "expect", fail)
         direction = call.get("direction", "inbound")
         if direction not in ("inbound", "outbound"):
             raise fail(f"call.direction is {direction!r}; expected 'inbound' or 'outbound'")
-        keys = str(call.get("keys", ""))
+        keys = call.get("keys", "")
+        if not isinstance(keys, str):
+            raise fail(
+                f"call.keys is {describe(keys)}; expected a string of key presses like "
+                "'1@2.5s,#@4s'"
+            )
         try:
             parse_keys(keys)
         except ValueError as error:
             raise fail(f"call.keys: {error}") from error
         end = expect.get("end")
-        if end is not None and end not in _OUTCOMES:
+        if end is not None and (not isinstance(end, str) or end not in _OUTCOMES):
             raise fail(f"expect.end is {end!r}; expected one of {', '.join(_OUTCOMES)}")
         for name, value in environment.items():
             if not (value is None or isinstance(value, str) or _is_patch(value)):
@@ -141,19 +152,33 @@ class Scenario:
         prompts = expect.get("prompts")
         failures = expect.get("failures")
         max_invocations = expect.get("maxInvocations")
+        if prompts is not None and not isinstance(prompts, list):
+            raise fail(
+                f"expect.prompts is {describe(prompts)}; expected a list of prompts, e.g. "
+                '["welcome", {"prompt": "error", "stoppedBy": "#"}]'
+            )
         if failures is not None and not (
             isinstance(failures, list) and all(isinstance(f, str) for f in failures)
         ):
-            raise fail("expect.failures must be a list of strings")
-        if max_invocations is not None and not isinstance(max_invocations, int):
-            raise fail("expect.maxInvocations must be an integer")
+            raise fail(f"expect.failures is {describe(failures)}; expected a list of strings")
+        if max_invocations is not None and (
+            not isinstance(max_invocations, int)
+            or isinstance(max_invocations, bool)
+            or max_invocations < 0
+        ):
+            raise fail(
+                f"expect.maxInvocations is {describe(max_invocations)}; expected a whole "
+                "number, 0 or more"
+            )
+        hangup_at = call.get("hangupAt")
+        hangup_at_ms = None if hangup_at is None else _ms(hangup_at, "call.hangupAt", fail)
         return Scenario(
             name=str(data.get("name") or path.stem),
             path=path,
             description=str(data.get("description", "")),
             outbound=direction == "outbound",
             keys=keys,
-            hangup_at_ms=None if call.get("hangupAt") is None else _ms(call["hangupAt"], fail),
+            hangup_at_ms=hangup_at_ms,
             environment=dict(environment),
             prompts=None if prompts is None else [_expected(p, fail) for p in prompts],
             failures=failures,
@@ -185,7 +210,7 @@ class Scenario:
             else:
                 try:
                     current = json.loads(result.get(name, "{}"))
-                except ValueError as error:
+                except (ValueError, RecursionError) as error:
                     raise ScenarioError(
                         f"{self.path}: environment.{name} has a mergePatch, but the variable "
                         f"does not hold JSON ({error})"
@@ -241,14 +266,18 @@ def _only(data: dict[str, Any], allowed: set[str], where: str, fail: Any) -> Non
         raise fail(f"{where} has unknown field(s) {unknown}; allowed: {', '.join(sorted(allowed))}")
 
 
-def _ms(value: Any, fail: Any) -> float:
+def _ms(value: Any, where: str, fail: Any) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value) * 1000
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s)", str(value))
-    if not match:
-        raise fail(f"time {value!r} is not like '2.5s' or '1500ms'")
-    number, unit = match.groups()
-    return float(number) * (1 if unit == "ms" else 1000)
+        ms = float(value) * 1000
+    else:
+        match = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s)", value if isinstance(value, str) else "")
+        if not match:
+            raise fail(f"{where}: time {value!r} is not like '2.5s' or '1500ms'")
+        number, unit = match.groups()
+        ms = float(number) * (1 if unit == "ms" else 1000)
+    if not math.isfinite(ms) or ms < 0:
+        raise fail(f"{where}: time {value!r} is not a finite time, 0 or more, like '2.5s'")
+    return ms
 
 
 def _expected(value: Any, fail: Any) -> ExpectedPrompt:
@@ -256,6 +285,12 @@ def _expected(value: Any, fail: Any) -> ExpectedPrompt:
         return ExpectedPrompt(value)
     if isinstance(value, dict) and isinstance(value.get("prompt"), str):
         _only(value, {"prompt", "stoppedBy"}, "an expected prompt", fail)
+        stopped_by = value.get("stoppedBy")
+        if not (stopped_by is None or (isinstance(stopped_by, str) and stopped_by in _KEYS)):
+            raise fail(
+                f"stoppedBy of expected prompt {value['prompt']!r} is {describe(stopped_by)}; "
+                "expected a key (0-9, # or *) or null for a prompt heard to its end"
+            )
         return ExpectedPrompt(
             value["prompt"], value.get("stoppedBy"), check_stop="stoppedBy" in value
         )
