@@ -89,8 +89,9 @@ and the app are other engineers' files):
    with the template. It is the app's choice (`App(builtin_cloud_formation_validation=False)`,
    `cdk synth --no-validation` or `CDK_VALIDATION=false`), not the constructs'; worth
    keeping, worth knowing.
-4. Growth with the prompt count is small without normalization (checking, a hard
-   link per prompt, fingerprinting the staging folder); with it, a cold synth pays
+4. Growth with the prompt count is small without normalization (checking, and one
+   copy per prompt, hashed as it is copied, so the staging folder is not fingerprinted
+   again); with it, a cold synth pays
    the transcodes once and a cached re-synth transcodes nothing (section 3's rows).
 """
 

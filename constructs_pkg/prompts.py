@@ -8,16 +8,18 @@ carries only the prompt WAVs and labels them ``audio/wav``, because ``aws s3 syn
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
 import os
 import shutil
+import stat
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
@@ -63,6 +65,8 @@ NORMALIZABLE_SUFFIXES = (".wav", ".flac", ".ogg")
 WAV_CONTENT_TYPE = "audio/wav"
 # Lambda's whole environment is capped at 4 KB; the manifest must leave room for the rest.
 MAX_MANIFEST_BYTES = 3072
+_CACHE_FOLDER = ".playaudio-cache"
+_COPY_CHUNK_BYTES = 1 << 20
 
 # Why aws-cdk-lib's BucketDeployment handler is safe without what the compliance checks
 # ask of every function; the construct offers none of these settings but a VPC.
@@ -101,12 +105,26 @@ class UnknownPromptError(LookupError):
         return str(self.args[0])
 
 
+class PromptSourceError(WavError):
+    """A source entry named like a prompt that cannot be deployed as one (not a readable
+    file, or a name S3 refuses)."""
+
+
+class PromptCollisionError(WavError):
+    """Two or more source files that would be deployed to one key."""
+
+
 class WavPrompts(Construct):
     """A folder of WAV prompts, checked at synth time and deployed to a PromptBucket.
 
     Files are found recursively: ``menu/main.wav`` becomes key ``<key_prefix>menu/main.wav``
-    and prompt name ``menu/main``. A file that is not a prompt is skipped with a
-    warning, never deployed as audio/wav. Every refused WAV is reported in one error.
+    and prompt name ``menu/main``. A file that is not a prompt, a link to a folder (not
+    followed) and a cloud assembly inside the folder are skipped with a warning, never
+    deployed. Every refused entry (a WAV Chime cannot play, two files for one key, a
+    broken link, a FIFO, an unreadable file, a name S3 refuses) is reported in one error.
+
+    The source folder is only read: each prompt is checked and copied into the cloud
+    assembly through one open file, into a file that must not exist yet.
 
     :param prompt_bucket: where the prompts go.
     :param source_dir: the folder of prompt files.
@@ -146,22 +164,10 @@ class WavPrompts(Construct):
         self.normalize = normalize
         self.prune = prune
 
-        files, skipped = _find_prompt_files(source, normalize)
-        for relative in skipped:
-            cdk.Annotations.of(self).add_warning_v2(
-                "constructs-pkg:prompt-skipped",
-                f"{source / relative} is not a prompt ({_expected_files(normalize)}), "
-                "so it is not deployed.",
-            )
-        if not files:
-            raise ValueError(
-                f"WavPrompts '{construct_id}': source_dir {str(source)!r} holds no prompt "
-                f"files; expected {_expected_files(normalize)}."
-            )
-
-        _check_keys(construct_id, self.key_prefix, source, files)
-        self.staging_dir = self._staging_dir()
-        infos = self._stage(source, files, self.staging_dir)
+        assembly = self._assembly_dir()
+        files, refused = self._find_prompts(source, assembly)
+        self.staging_dir = self._own_folder(assembly, ".playaudio-prompts", _path_digest(self))
+        infos, staged_digest = self._stage(source, files, self.staging_dir, refused)
         self.prompts: dict[str, Prompt] = {
             _prompt_name(relative): Prompt(
                 name=_prompt_name(relative),
@@ -174,7 +180,16 @@ class WavPrompts(Construct):
         }
         _claim_keys(self)
         staged_bytes = sum(info.file_bytes for info in infos)
-        self.asset = s3_assets.Asset(self, "Asset", path=str(self.staging_dir))
+        # The hash of what was staged, computed while copying: aws-cdk-lib caches a
+        # folder's fingerprint by its path for the life of the process, so a second synth
+        # in one process (tests, a pipeline script) would deploy the first synth's prompts.
+        self.asset = s3_assets.Asset(
+            self,
+            "Asset",
+            path=str(self.staging_dir),
+            asset_hash=staged_digest,
+            asset_hash_type=cdk.AssetHashType.CUSTOM,
+        )
         self.deployment = s3deploy.BucketDeployment(
             self,
             "Deployment",
@@ -293,35 +308,100 @@ class WavPrompts(Construct):
             )
         return text
 
-    def _staging_dir(self) -> Path:
-        """A folder of this construct's own inside the cloud assembly, never the source."""
-        outdir = Path(cdk.Stage.of(self).asset_outdir)  # type: ignore[union-attr]
-        digest = hashlib.sha256(self.node.path.encode()).hexdigest()[:16]
-        staging = outdir / ".playaudio-prompts" / digest
-        if staging.exists():
-            shutil.rmtree(staging)
-        staging.mkdir(parents=True)
-        return staging
+    def _assembly_dir(self) -> Path:
+        """The cloud assembly's folder (resolved): the only place a synth may write."""
+        return Path(cdk.Stage.of(self).asset_outdir).resolve()  # type: ignore[union-attr]
 
-    def _stage(self, source: Path, files: list[Path], staging: Path) -> list[WavInfo]:
-        """Check (and normalize) every file into ``staging``; all refusals in one error."""
+    def _own_folder(self, assembly: Path, *parts: str, fresh: bool = True) -> Path:
+        """A folder of this construct's inside the assembly, emptied if ``fresh``.
+
+        A link planted in its place, or in place of a folder above it, is refused before
+        anything is created: following it, the clean-up would delete and staging would
+        write someone else's files.
+        """
+        folder = assembly
+        for part in parts:
+            folder = folder / part
+            if folder.is_symlink():
+                raise ValueError(
+                    f"WavPrompts '{self.node.id}': {folder} is a link to "
+                    f"{os.readlink(folder)!r}; expected a plain folder inside the cloud "
+                    "assembly, never followed through a link. Delete the link and "
+                    "synthesize again."
+                )
+        if fresh and folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def _find_prompts(self, source: Path, assembly: Path) -> tuple[list[Path], list[WavError]]:
+        """The files to stage, and every entry refused before reading any audio."""
+        _check_source_outside(self.node.id, source, assembly)
+        found = _find_prompt_files(source, self.normalize, assembly)
+        self._warn_unused(source, found, self.normalize)
+        if not found.prompts and not found.refused:
+            raise ValueError(
+                f"WavPrompts '{self.node.id}': source_dir {_shown(source)!r} holds no prompt "
+                f"files; expected {_expected_files(self.normalize)}."
+            )
+        refused = [*found.refused, *_key_problems(self.key_prefix, source, found.prompts)]
+        refused += _collisions(source, found.prompts)
+        refused_paths = {error.path for error in refused}
+        return [f for f in found.prompts if _shown(source / f) not in refused_paths], refused
+
+    def _warn_unused(self, source: Path, found: _SourceFiles, normalize: bool) -> None:
+        """A warning for each entry of the source folder that is not deployed, and why."""
+        reasons = [
+            (
+                found.skipped,
+                f"is not a prompt ({_expected_files(normalize)}), so it is not deployed",
+            ),
+            (
+                found.linked_folders,
+                "is a link to a folder; links to folders are not followed, "
+                "so nothing under it is deployed. Copy the prompts in, or pass the folder itself "
+                "as source_dir of another WavPrompts",
+            ),
+            (found.assemblies, "is a cloud assembly (synth output), not prompts, so it is skipped"),
+        ]
+        for paths, reason in reasons:
+            for relative in paths:
+                cdk.Annotations.of(self).add_warning_v2(
+                    "constructs-pkg:prompt-skipped", f"{_shown(source / relative)} {reason}."
+                )
+
+    def _stage(
+        self, source: Path, files: list[Path], staging: Path, refused: list[WavError]
+    ) -> tuple[list[WavInfo], str]:
+        """Check (and normalize) every file into ``staging``; all refusals in one error.
+
+        What is checked is what is staged: each prompt is read once through one open file,
+        checked, then copied into a file that must not exist yet. Returns the prompts'
+        infos and a digest of everything staged (names and bytes).
+        """
         infos: list[WavInfo] = []
-        errors: list[WavError] = []
+        errors = list(refused)
         normalize_prompt = _normalizer() if self.normalize else None
+        cache = (
+            self._own_folder(self._assembly_dir(), _CACHE_FOLDER, fresh=False)
+            if self.normalize
+            else None
+        )
+        staged = hashlib.sha256()
         for relative in files:
+            name = _shown(source / relative)
             target = staging / _staged_name(relative)
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
+                audio = source / relative
                 if normalize_prompt is not None:
-                    normalized = normalize_prompt(source / relative, self._cache_dir()).path
-                    info = check_prompt(normalized)
-                    _link_or_copy(normalized, target)
-                else:
-                    info = check_prompt(source / relative)
-                    _link_or_copy(source / relative, target)
+                    assert cache is not None
+                    audio = normalize_prompt(audio, cache).path
+                info, content_digest = _check_and_copy(audio, target, name)
             except WavError as error:
                 errors.append(error)
                 continue
+            staged.update(f"{_staged_name(relative)}\0{content_digest}\n".encode())
             infos.append(info)
             advice = None if self.normalize else recommendation(info)
             if advice:
@@ -329,12 +409,8 @@ class WavPrompts(Construct):
                     f"constructs-pkg:prompt-not-8khz-mono:{relative.as_posix()}", advice
                 )
         if errors:
-            raise PromptCheckError(errors)
-        return infos
-
-    def _cache_dir(self) -> Path:
-        """Normalized prompts, by content hash, kept in the cloud assembly across synths."""
-        return Path(cdk.Stage.of(self).asset_outdir) / ".playaudio-cache"  # type: ignore[union-attr]
+            raise PromptCheckError(sorted(errors, key=lambda error: error.path))
+        return infos, staged.hexdigest()
 
 
 def _normalizer() -> Callable[[Path, Path], NormalizedPrompt]:
@@ -396,14 +472,45 @@ def _check_props(
     problems.raise_if_any()
 
 
-def _check_keys(construct_id: str, key_prefix: str, source: Path, files: list[Path]) -> None:
-    """Refuse files whose deployed key S3 would refuse, naming each of them."""
-    problems = Problems(f"WavPrompts '{construct_id}'")
+def _check_source_outside(construct_id: str, source: Path, assembly: Path) -> None:
+    """Refuse a source folder inside the cloud assembly, which every synth rewrites."""
+    resolved = source.resolve()
+    if resolved.is_relative_to(assembly):
+        raise ValueError(
+            f"WavPrompts '{construct_id}': source_dir {_shown(source)!r} is inside the cloud "
+            f"assembly {str(assembly)!r}, which every synth rewrites; expected a folder of "
+            "your prompts outside it."
+        )
+
+
+def _key_problems(key_prefix: str, source: Path, files: list[Path]) -> list[WavError]:
+    """The files whose deployed key S3 would refuse (too long, not UTF-8, control characters)."""
+    problems: list[WavError] = []
     for relative in files:
         problem = key_problem(deployed_key(key_prefix, _staged_name(relative)))
         if problem:
-            problems.add(f"{source / relative}: {problem}; shorten its name, folders or key_prefix")
-    problems.raise_if_any()
+            problems.append(PromptSourceError(_shown(source / relative), problem))
+    return problems
+
+
+def _collisions(source: Path, files: list[Path]) -> list[WavError]:
+    """The files that would be deployed to one key (``a.wav`` and ``a.WAV``, ``a.flac``)."""
+    by_key: dict[str, list[Path]] = {}
+    for relative in files:
+        by_key.setdefault(_staged_name(relative), []).append(relative)
+    problems: list[WavError] = []
+    for staged, group in by_key.items():
+        if len(group) > 1:
+            names = ", ".join(_shown(source / relative) for relative in group)
+            for relative in group:
+                problems.append(
+                    PromptCollisionError(
+                        _shown(source / relative),
+                        f"it would be deployed as {staged!r}, as would {names}; expected one "
+                        "file per prompt name. Rename or remove all but one",
+                    )
+                )
+    return problems
 
 
 # Every WavPrompts of an app, by the app (the construct tree's root): what each deploys where.
@@ -471,17 +578,100 @@ def _bucket_label(prompts: WavPrompts) -> str:
     return prompts.prompt_bucket.bucket.node.path if cdk.Token.is_unresolved(name) else name
 
 
-def _find_prompt_files(source: Path, normalize: bool) -> tuple[list[Path], list[Path]]:
-    """Prompt files and skipped files under ``source``, relative and sorted; dotfiles ignored."""
+@dataclass
+class _SourceFiles:
+    """What a walk of the source folder found, each list relative to it and sorted."""
+
+    prompts: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    linked_folders: list[Path] = field(default_factory=list)
+    assemblies: list[Path] = field(default_factory=list)
+    refused: list[WavError] = field(default_factory=list)
+
+
+def _find_prompt_files(source: Path, normalize: bool, assembly: Path) -> _SourceFiles:
+    """Walk ``source`` without following links to folders; dotfiles are ignored.
+
+    A prompt is a regular file (or a link to one) with a prompt suffix. Anything else
+    named like a prompt (a broken or looping link, a FIFO that would block the synth, a
+    device) is refused; other entries are skipped with a warning, and so is a cloud
+    assembly found inside (the synth's own output, or another one).
+    """
     suffixes = NORMALIZABLE_SUFFIXES if normalize else (PROMPT_SUFFIX,)
-    prompts: list[Path] = []
-    skipped: list[Path] = []
-    for path in sorted(source.rglob("*")):
-        relative = path.relative_to(source)
-        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
+    found = _SourceFiles()
+    folders = [Path()]
+    while folders:
+        folder = folders.pop()
+        try:
+            entries = list(os.scandir(source / folder))
+        except OSError as error:
+            found.refused.append(
+                PromptSourceError(
+                    _shown(source / folder),
+                    f"the folder cannot be read ({error.strerror}); expected a readable folder",
+                )
+            )
             continue
-        (prompts if path.suffix.lower() in suffixes else skipped).append(relative)
-    return prompts, skipped
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            relative = folder / entry.name
+            path = source / relative
+            if entry.is_dir(follow_symlinks=False):
+                if _is_assembly(path, assembly):
+                    found.assemblies.append(relative)
+                else:
+                    folders.append(relative)
+                continue
+            named_prompt = path.suffix.lower() in suffixes
+            try:
+                mode = path.stat().st_mode
+            except OSError as error:
+                target = os.readlink(path) if entry.is_symlink() else None
+                if named_prompt:
+                    what = f"is a link to {target!r}, which" if target is not None else "it"
+                    found.refused.append(
+                        PromptSourceError(
+                            _shown(path),
+                            f"{what} cannot be opened ({error.strerror}); expected a file",
+                        )
+                    )
+                else:
+                    found.skipped.append(relative)
+                continue
+            if stat.S_ISDIR(mode):
+                found.linked_folders.append(relative)
+            elif not named_prompt:
+                found.skipped.append(relative)
+            elif stat.S_ISREG(mode):
+                found.prompts.append(relative)
+            else:
+                found.refused.append(
+                    PromptSourceError(
+                        _shown(path),
+                        f"it is {_file_kind(mode)}, not a file; expected a regular file",
+                    )
+                )
+    for paths in (found.prompts, found.skipped, found.linked_folders, found.assemblies):
+        paths.sort()
+    return found
+
+
+def _is_assembly(folder: Path, assembly: Path) -> bool:
+    """This synth's own output folder, or any folder that holds a cloud assembly."""
+    if folder.resolve() == assembly:
+        return True
+    return (folder / "manifest.json").is_file() and (folder / "cdk.out").is_file()
+
+
+def _file_kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    )
+    return next((kind for test, kind in kinds if test(mode)), "not a regular file")
 
 
 def _expected_files(normalize: bool) -> str:
@@ -499,12 +689,70 @@ def _staged_name(relative: Path) -> str:
     return relative.with_suffix(PROMPT_SUFFIX).as_posix()
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
-    """Hard-link where the file system allows (no bytes copied), else copy."""
+def _check_and_copy(audio: Path, target: Path, name: str) -> tuple[WavInfo, str]:
+    """Check ``audio`` and copy the bytes checked into ``target``, which must not exist.
+
+    One open file serves both, so a file changed between check and copy cannot slip
+    through; opening never blocks (a FIFO swapped in is refused, not waited on), and the
+    exclusive create never writes through a link or onto a file already staged.
+    Returns the info (naming ``name``, the user's file) and the SHA-256 of the bytes.
+    """
     try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
+        with open(audio, "rb", opener=_open_nonblocking) as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise PromptSourceError(name, "it is not a regular file; expected a file")
+            try:
+                info = dataclasses.replace(check_prompt(f), path=name)
+            except WavError as error:
+                raise type(error)(name, error.reason) from None
+            f.seek(0)
+            digest, copied = _copy_exclusive(f, target, name)
+    except OSError as error:
+        raise PromptSourceError(
+            name, f"it cannot be read ({error.strerror}); expected a readable file"
+        ) from error
+    if copied != info.file_bytes:
+        raise PromptSourceError(
+            name,
+            f"it changed while the synth read it ({info.file_bytes} bytes checked, {copied} "
+            "copied); expected it to stay unchanged during the synth. Synthesize again",
+        )
+    return info, digest
+
+
+def _copy_exclusive(f: BinaryIO, target: Path, name: str) -> tuple[str, int]:
+    """Copy ``f`` into a new file ``target``; its SHA-256 and the bytes copied."""
+    digest = hashlib.sha256()
+    copied = 0
+    try:
+        out = open(target, "xb")  # noqa: SIM115 - closed below, after the exclusive create
+    except FileExistsError:
+        raise PromptCollisionError(
+            name,
+            f"its staged copy {str(target)!r} exists already: another prompt's name differs "
+            "only in case, and the cloud assembly's file system ignores case; expected names "
+            "that differ in more than case",
+        ) from None
+    with out:
+        while chunk := f.read(_COPY_CHUNK_BYTES):
+            out.write(chunk)
+            digest.update(chunk)
+            copied += len(chunk)
+    return digest.hexdigest(), copied
+
+
+def _open_nonblocking(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NONBLOCK)
+
+
+def _shown(path: Path) -> str:
+    """``path`` as printable text: bytes that are not UTF-8 as \\x escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _path_digest(construct: Construct) -> str:
+    """A short, stable folder name for a construct: a hash of its path in the tree."""
+    return hashlib.sha256(construct.node.path.encode()).hexdigest()[:16]
 
 
 def _scratch_mebibytes(staged_bytes: int) -> int:

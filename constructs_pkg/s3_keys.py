@@ -42,9 +42,9 @@ def key_prefix_problem(prefix: object) -> str | None:
             f"{found}; expected no {' or '.join(repr(w) for w in wildcards)}: IAM reads them "
             "as wildcards or policy variables in the bucket policy, widening the grant"
         )
-    controls = sorted({f"U+{ord(c):04X}" for c in prefix if ord(c) < 0x20 or ord(c) == 0x7F})
+    controls = _control_characters(prefix)
     if controls:
-        return f"{found}; expected no control characters (found {', '.join(controls)})"
+        return f"{found}; expected no control characters (found {controls})"
     segments = prefix.removesuffix("/").split("/")
     bad = [segment for segment in segments if segment in ("", ".", "..")]
     if bad:
@@ -79,11 +79,35 @@ def deployed_key(prefix: str, relative_path: str) -> str:
 
 
 def key_problem(key: str) -> str | None:
-    """Why ``key`` cannot be an S3 object key, or None."""
-    size = len(key.encode())
+    """Why ``key`` cannot be an S3 object key we deploy and name, or None.
+
+    A file name that is not valid UTF-8 (Python carries its bytes as surrogates) has no
+    S3 key; control characters (a newline or tab from a script) are refused like in
+    prefixes: a key that prints as two lines or blank cannot be named reliably in a
+    catalog, a policy or a log.
+    """
+    try:
+        size = len(key.encode())
+    except UnicodeEncodeError:
+        shown = key.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        return (
+            f"its key '{shown}' is not valid UTF-8; expected a name in UTF-8, as S3 keys "
+            "are: rename the file"
+        )
+    controls = _control_characters(key)
+    if controls:
+        return f"its key {key!r} holds control characters ({controls}); expected none: rename it"
     if size > MAX_KEY_BYTES:
-        return f"its key is {size} UTF-8 bytes; S3 allows at most {MAX_KEY_BYTES}"
+        return (
+            f"its key is {size} UTF-8 bytes; S3 allows at most {MAX_KEY_BYTES}: shorten "
+            "its name, its folders or the key prefix"
+        )
     return None
+
+
+def _control_characters(text: str) -> str:
+    """The control characters in ``text`` as U+XXXX, comma-separated; '' if none."""
+    return ", ".join(sorted({f"U+{ord(c):04X}" for c in text if ord(c) < 0x20 or ord(c) == 0x7F}))
 
 
 def prefixes_overlap(first: str, second: str) -> bool:

@@ -12,6 +12,7 @@ from aws_cdk import aws_s3 as s3
 
 from app import build_app, stack_environment
 from tests.audio import wavgen
+from tests.source_tree import left_as_it_was
 
 
 def test_environment_defaults_to_us_east_1_and_agnostic_account() -> None:
@@ -65,14 +66,19 @@ def test_prompts_dir_and_normalize_come_from_context(
     for name in ("welcome", "error"):
         wavgen.write(tmp_path / f"{name}.wav", wavgen.pcm(rate=16000))
     app = make_app(promptsDir=str(tmp_path), normalizePrompts="true")
-    stack = build_app(app, {})
+    with left_as_it_was(tmp_path):
+        stack = build_app(app, {})
+        app.synth()
     assert set(stack.prompts.prompts) == {"welcome", "error"}
     assert stack.prompts.normalize is True
     assert stack.prompts.prompts["welcome"].sample_rate == 8000
 
 
 def test_default_prompts_are_the_shipped_8khz_mono_ones(make_app: Callable[..., cdk.App]) -> None:
-    stack = build_app(make_app(), {})
+    app = make_app()
+    with left_as_it_was(Path(__file__).resolve().parent.parent / "assets"):
+        stack = build_app(app, {})
+        app.synth()
     assert {"welcome", "goodbye", "error"} <= set(stack.prompts.prompts)
     assert all(p.sample_rate == 8000 and p.channels == 1 for p in stack.prompts.prompts.values())
 

@@ -70,10 +70,29 @@ def test_a_prefix_that_is_not_a_string_is_refused_by_type(prefix: object) -> Non
 def test_keys_are_limited_to_1024_utf8_bytes() -> None:
     assert key_problem("p/" + "x" * (MAX_KEY_BYTES - 2)) is None
     assert key_problem("p/" + "x" * (MAX_KEY_BYTES - 1)) == (
-        f"its key is {MAX_KEY_BYTES + 1} UTF-8 bytes; S3 allows at most {MAX_KEY_BYTES}"
+        f"its key is {MAX_KEY_BYTES + 1} UTF-8 bytes; S3 allows at most {MAX_KEY_BYTES}: "
+        "shorten its name, its folders or the key prefix"
     )
     # Characters are not bytes: 342 three-byte characters are 1,026 bytes.
     assert key_problem("€" * 342) is not None
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("prompts/caf\udce9.wav", "its key 'prompts/caf\\xe9.wav' is not valid UTF-8"),
+        ("prompts/line\nbreak.wav", "holds control characters (U+000A)"),
+        ("prompts/del\x7f.wav", "holds control characters (U+007F)"),
+        ("prompts/bell\x07\ttab.wav", "holds control characters (U+0007, U+0009)"),
+    ],
+)
+def test_keys_that_cannot_be_named_reliably_are_refused(key: str, expected: str) -> None:
+    problem = key_problem(key)
+    assert problem is not None and expected in problem
+
+
+def test_unicode_names_that_are_utf8_are_keys() -> None:
+    assert key_problem("prompts/ménu/choix 1 \u2013 été.wav") is None
 
 
 @pytest.mark.parametrize(
