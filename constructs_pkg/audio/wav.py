@@ -248,12 +248,17 @@ def unreadable_on_os_error(name: str) -> Iterator[None]:
     try:
         yield
     except OSError as error:
-        reason = error.strerror or str(error) or type(error).__name__
-        raise UnreadablePromptError(
-            name,
-            f"cannot be read ({reason}); expected a readable file. Check that it exists "
-            "and that this user may read it",
-        ) from error
+        raise unreadable_error(name, error) from error
+
+
+def unreadable_error(name: str, error: OSError) -> UnreadablePromptError:
+    """The UnreadablePromptError for an OSError met opening or reading `name`."""
+    reason = error.strerror or str(error) or type(error).__name__
+    return UnreadablePromptError(
+        name,
+        f"cannot be read ({reason}); expected a readable file. Check that it exists "
+        "and that this user may read it",
+    )
 
 
 def check_prompt(source: WavSource) -> WavInfo:
@@ -361,6 +366,13 @@ def _walk_chunks(f: BinaryIO, name: str, size: int) -> tuple[_Format, tuple[int,
     pos = 12
     while fmt is None or data is None:
         if pos + 8 > size:
+            if pos < size:
+                raise MalformedWavError(
+                    name,
+                    f"the file ends {size - pos} bytes into the chunk header at offset "
+                    f"{pos}, before {_missing_chunks(fmt, data)}; the file is truncated. "
+                    f"{_DAMAGED}",
+                )
             raise MalformedWavError(name, _missing_reason(fmt, data, seen))
         if len(seen) == _MAX_CHUNKS:
             raise MalformedWavError(
@@ -553,15 +565,19 @@ def _format_name(tag: int) -> str:
 
 def _missing_reason(fmt: _Format | None, data: tuple[int, int] | None, seen: list[str]) -> str:
     """Say which required chunks the walk did not find, and which it did."""
+    found = ", ".join(repr(cid) for cid in seen[:10]) or "none"
+    return (
+        f"no {_missing_chunks(fmt, data)} (chunks found: {found}); a WAV file needs a "
+        f"'fmt ' chunk and a 'data' chunk. {_CONVERT}"
+    )
+
+
+def _missing_chunks(fmt: _Format | None, data: tuple[int, int] | None) -> str:
+    """ "'fmt ' chunk", "'data' chunk" or "'fmt ' and 'data' chunks": what the walk lacks."""
     missing = " and ".join(
         repr(cid) for cid, found in (("fmt ", fmt), ("data", data)) if found is None
     )
-    noun = "chunk" if fmt is not None or data is not None else "chunks"
-    found = ", ".join(repr(cid) for cid in seen[:10]) or "none"
-    return (
-        f"no {missing} {noun} (chunks found: {found}); a WAV file needs a 'fmt ' chunk "
-        f"and a 'data' chunk. {_CONVERT}"
-    )
+    return f"{missing} {'chunk' if fmt is not None or data is not None else 'chunks'}"
 
 
 def _too_large_reason(info: WavInfo) -> str:
