@@ -353,6 +353,8 @@ def _decode_into(f: _ReadErrorCatcher, name: str, out: BinaryIO) -> None:
         frames_in = frames_out = 0
         try:
             for block in snd.blocks(blocksize=BLOCK_FRAMES, dtype="float32", always_2d=True):
+                if f.error is not None:
+                    break  # the block was not read: _transcode names the error
                 mono = _mixdown(block)
                 frames_in += len(mono)
                 if resampler is not None:
