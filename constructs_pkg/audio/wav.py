@@ -9,16 +9,27 @@ simulator and the tests all call it; nothing else parses WAV headers.
 Only chunk headers and the fmt chunk are read; every other chunk body, the
 audio included, is skipped with seek(), so checking a 50 MB prompt costs a
 few hundred bytes of I/O. Stdlib only, no CDK imports.
+
+The rules come in two layers. The structure (chunks inside the file, a fmt
+chunk with a plausible rate and channel count, a block align that fits the
+samples) applies to every WAV, whatever its encoding: check_wav_structure
+checks only that, and normalize=True calls it before decoding, because a
+decoder plays a cut-short WAV as a shorter prompt without a word. The
+encoding rule (uncompressed PCM) applies only to files deployed as they are.
+Paths are opened by open_prompt: regular files only (a FIFO would block the
+synth forever), and an OSError becomes an UnreadablePromptError naming the file.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import stat
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import BinaryIO, NamedTuple, TypeAlias
+from typing import BinaryIO, NamedTuple, TypeAlias, TypeVar
 
 # Chime's "50 MB" read as 10**6-based: 50,000,000 is below the binary reading
 # (52,428,800), so this side never deploys a file that Chime refuses.
@@ -26,7 +37,18 @@ MAX_PROMPT_BYTES = 50_000_000
 RECOMMENDED_RATE = 8000
 RECOMMENDED_CHANNELS = 1
 
+# The sample rates a recording can have. The lowest rate any audio format uses
+# is a few kHz (8 kHz telephony; 2-6 kHz in old sound formats), and the highest
+# that audio hardware records is 768 kHz (DXD is 352.8 kHz). A rate outside is
+# a damaged header (bit rot, a shifted field: 1 Hz, 0xFFFFFFFF Hz), not audio;
+# decoding it would resample nonsense, or exhaust memory upsampling from 1 Hz.
+MIN_PLAUSIBLE_RATE = 1_000
+MAX_PLAUSIBLE_RATE = 768_000
+
 WAVE_FORMAT_PCM = 0x0001
+WAVE_FORMAT_IEEE_FLOAT = 0x0003
+WAVE_FORMAT_ALAW = 0x0006
+WAVE_FORMAT_MULAW = 0x0007
 WAVE_FORMAT_EXTENSIBLE = 0xFFFE
 
 WavSource: TypeAlias = str | os.PathLike[str] | BinaryIO
@@ -40,12 +62,21 @@ _PCM_SUBFORMAT = uuid.UUID("00000001-0000-0010-8000-00aa00389b71")
 # Every KSDATAFORMAT_SUBTYPE_* GUID built from a format tag ends like this.
 _SUBFORMAT_TAIL = _PCM_SUBFORMAT.bytes_le[4:]
 _SAMPLE_BITS = (8, 16, 24, 32)
+# One sample per channel per block: the block align follows from the sample width.
+# Compressed encodings (ADPCM, GSM, MPEG) set it to their own block size instead.
+_FIXED_WIDTH_ENCODINGS = (
+    WAVE_FORMAT_PCM,
+    WAVE_FORMAT_IEEE_FLOAT,
+    WAVE_FORMAT_ALAW,
+    WAVE_FORMAT_MULAW,
+)
 _NORMALIZED_BYTES_PER_SECOND = RECOMMENDED_RATE * RECOMMENDED_CHANNELS * 2
 # RIFF header + 16-byte fmt chunk + data header: what a normalized file carries.
 _CANONICAL_HEADER_BYTES = 44
 
 _FORMAT_NAMES = {
     0x0000: "unknown format",
+    0x0001: "PCM",
     0x0002: "MS ADPCM",
     0x0003: "IEEE float",
     0x0006: "A-law",
@@ -70,6 +101,18 @@ _MAGIC = (
 )
 
 _REENCODE = "Re-encode to 16-bit PCM, or pass normalize=True"
+_DAMAGED = "Re-export or re-copy it; normalize=True cannot repair a damaged file"
+# Open without blocking: a FIFO swapped in after the stat() below must not hang the open.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+_FILE_KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+_T = TypeVar("_T")
 _CONVERT = "Convert it to PCM WAV, e.g. ffmpeg -i IN -ac 1 -ar 8000 -c:a pcm_s16le OUT.wav"
 
 
@@ -80,6 +123,11 @@ class WavError(ValueError):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+
+
+class UnreadablePromptError(WavError):
+    """A path that cannot be read as a file: the OS refused (permissions, gone, I/O error),
+    or it is a directory, FIFO, socket or device."""
 
 
 class NotWavError(WavError):
@@ -138,7 +186,18 @@ class _Format(NamedTuple):
     tag: int
     channels: int
     sample_rate: int
+    block_align: int
     bits_per_sample: int
+    subformat: bytes | None  # WAVE_FORMAT_EXTENSIBLE only: the SubFormat GUID
+
+    @property
+    def encoding(self) -> int | None:
+        """The format tag, or an EXTENSIBLE file's subformat code (None for a custom GUID)."""
+        if self.subformat is None:
+            return self.tag
+        if self.subformat[4:] == _SUBFORMAT_TAIL:
+            return int.from_bytes(self.subformat[:4], "little")
+        return None
 
 
 def read_wav_info(source: WavSource) -> WavInfo:
@@ -148,11 +207,58 @@ def read_wav_info(source: WavSource) -> WavInfo:
     may come in any order; odd-sized chunks carry a pad byte. The walk stops
     once both 'fmt ' and 'data' are found, so trailing chunks are never read.
     """
-    if isinstance(source, (str, os.PathLike)):
-        name = str(os.fspath(source))
-        with open(source, "rb", buffering=0) as f:
-            return _read_headers(f, name)
-    return _read_headers(source, str(getattr(source, "name", "<stream>")))
+    return _with_file(source, _read_headers)
+
+
+def check_wav_structure(source: WavSource) -> None:
+    """Refuse a RIFF/WAVE file whose chunks or fmt header are damaged, whatever its encoding.
+
+    Raises MalformedWavError for a chunk running past the end of the file (a
+    truncated file), a missing 'fmt ' or 'data' chunk, an implausible sample
+    rate, no channels, or a block align that does not fit the samples; any
+    encoding is accepted (normalize=True converts it). A file that is not
+    RIFF/WAVE (FLAC, OGG) passes: its decoder checks it.
+    """
+    _with_file(source, _check_structure)
+
+
+def open_prompt(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open a prompt for reading, refusing what is not a regular file before it can block.
+
+    stat() first, so a FIFO, socket, device or directory is refused without
+    being opened (opening a FIFO waits for a writer, forever); then open
+    non-blocking and fstat() the open file, in case the path was swapped
+    between the two. Raises UnreadablePromptError, never OSError.
+    """
+    name = str(os.fspath(path))
+    with unreadable_on_os_error(name):
+        _refuse_non_regular(name, os.stat(path).st_mode)
+        f = open(path, "rb", buffering=0, opener=_open_non_blocking)  # noqa: SIM115
+        try:
+            _refuse_non_regular(name, os.fstat(f.fileno()).st_mode)
+        except BaseException:
+            f.close()
+            raise
+        return f
+
+
+@contextmanager
+def unreadable_on_os_error(name: str) -> Iterator[None]:
+    """Turn an OSError raised while opening or reading `name` into an UnreadablePromptError."""
+    try:
+        yield
+    except OSError as error:
+        raise unreadable_error(name, error) from error
+
+
+def unreadable_error(name: str, error: OSError) -> UnreadablePromptError:
+    """The UnreadablePromptError for an OSError met opening or reading `name`."""
+    reason = error.strerror or str(error) or type(error).__name__
+    return UnreadablePromptError(
+        name,
+        f"cannot be read ({reason}); expected a readable file. Check that it exists "
+        "and that this user may read it",
+    )
 
 
 def check_prompt(source: WavSource) -> WavInfo:
@@ -192,17 +298,62 @@ def recommendation(info: WavInfo) -> str | None:
     )
 
 
+def _with_file(source: WavSource, read: Callable[[BinaryIO, str], _T]) -> _T:
+    """Call read(file, name) on a path (opened by open_prompt) or an open file."""
+    if isinstance(source, (str, os.PathLike)):
+        name = str(os.fspath(source))
+        with open_prompt(source) as f, unreadable_on_os_error(name):
+            return read(f, name)
+    name = str(getattr(source, "name", "<stream>"))
+    with unreadable_on_os_error(name):
+        return read(source, name)
+
+
 def _read_headers(f: BinaryIO, name: str) -> WavInfo:
     """Walk the RIFF chunks of `f` by seeking, reading only chunk headers and fmt."""
     size = _file_size(f)
     f.seek(0)
     head = f.read(12)
-    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+    if not _is_riff_wave(head):
         raise NotWavError(
             name,
             f"{_describe_non_wav(head, size)}, not a WAV file; Chime PlayAudio needs "
             f"uncompressed PCM WAV (RIFF/WAVE). {_CONVERT}",
         )
+    fmt, (data_offset, data_bytes) = _walk_chunks(f, name, size)
+    _check_pcm(name, fmt)
+    _check_block_align(name, fmt)
+    return WavInfo(
+        path=name,
+        format_tag=fmt.tag,
+        sample_rate=fmt.sample_rate,
+        channels=fmt.channels,
+        bits_per_sample=fmt.bits_per_sample,
+        data_offset=data_offset,
+        data_bytes=data_bytes,
+        file_bytes=size,
+        # Cannot divide by zero: the block align is at least 1 byte (checked PCM) and
+        # the rate at least MIN_PLAUSIBLE_RATE; Python's ints do not overflow, and a
+        # data chunk of at most 2**32 bytes is exact in a float.
+        duration_ms=round(data_bytes * 1000 / (fmt.block_align * fmt.sample_rate)),
+    )
+
+
+def _check_structure(f: BinaryIO, name: str) -> None:
+    """The structural half of _read_headers: chunks and fmt fields, any encoding."""
+    size = _file_size(f)
+    f.seek(0)
+    if _is_riff_wave(f.read(12)):
+        fmt, _ = _walk_chunks(f, name, size)
+        _check_block_align(name, fmt)
+
+
+def _is_riff_wave(head: bytes) -> bool:
+    return len(head) == 12 and head[:4] == b"RIFF" and head[8:12] == b"WAVE"
+
+
+def _walk_chunks(f: BinaryIO, name: str, size: int) -> tuple[_Format, tuple[int, int]]:
+    """Find the fmt chunk (parsed) and the data chunk (offset, size) of a RIFF/WAVE file."""
     # The RIFF size field (head[4:8]) is ignored: encoders often write it
     # wrong (0 or 0xFFFFFFFF when writing to a pipe, stale after tag edits)
     # and common readers (ffmpeg, libsndfile) play such files. Only the chunk
@@ -215,6 +366,13 @@ def _read_headers(f: BinaryIO, name: str) -> WavInfo:
     pos = 12
     while fmt is None or data is None:
         if pos + 8 > size:
+            if pos < size:
+                raise MalformedWavError(
+                    name,
+                    f"the file ends {size - pos} bytes into the chunk header at offset "
+                    f"{pos}, before {_missing_chunks(fmt, data)}; the file is truncated. "
+                    f"{_DAMAGED}",
+                )
             raise MalformedWavError(name, _missing_reason(fmt, data, seen))
         if len(seen) == _MAX_CHUNKS:
             raise MalformedWavError(
@@ -246,8 +404,7 @@ def _read_headers(f: BinaryIO, name: str) -> WavInfo:
             raise MalformedWavError(
                 name,
                 f"{label.strip()} chunk declares {chunk_size} bytes, file has "
-                f"{available}; the file is truncated or its header is wrong. "
-                "Re-export or re-copy it",
+                f"{available}; the file is truncated or its header is wrong. {_DAMAGED}",
             )
         if chunk_id == b"fmt ":
             raw = _read_exact(f, min(chunk_size, _FMT_BYTES_NEEDED), name)
@@ -255,28 +412,15 @@ def _read_headers(f: BinaryIO, name: str) -> WavInfo:
         elif chunk_id == b"data":
             data = (body, chunk_size)
         pos = body + chunk_size + (chunk_size & 1)
-
-    data_offset, data_bytes = data
-    block_align = fmt.channels * fmt.bits_per_sample // 8
-    return WavInfo(
-        path=name,
-        format_tag=fmt.tag,
-        sample_rate=fmt.sample_rate,
-        channels=fmt.channels,
-        bits_per_sample=fmt.bits_per_sample,
-        data_offset=data_offset,
-        data_bytes=data_bytes,
-        file_bytes=size,
-        duration_ms=round(data_bytes * 1000 / (block_align * fmt.sample_rate)),
-    )
+    return fmt, data
 
 
 def _parse_fmt(name: str, raw: bytes, declared: int) -> _Format:
-    """Decode a fmt chunk body and refuse anything but sane PCM."""
+    """Decode a fmt chunk body, refusing a damaged one; the encoding is checked elsewhere."""
     if declared < 16:
         raise MalformedWavError(
             name,
-            f"fmt chunk is {declared} bytes; a WAV fmt chunk has at least 16. {_CONVERT}",
+            f"fmt chunk is {declared} bytes; a WAV fmt chunk has at least 16. {_DAMAGED}",
         )
     tag = int.from_bytes(raw[0:2], "little")
     channels = int.from_bytes(raw[2:4], "little")
@@ -284,7 +428,8 @@ def _parse_fmt(name: str, raw: bytes, declared: int) -> _Format:
     block_align = int.from_bytes(raw[12:14], "little")
     bits = int.from_bytes(raw[14:16], "little")
     # The byte rate (raw[8:12]) is ignored: it is derived, often wrong, and
-    # block_align below already pins the frame size.
+    # the block align already pins the frame size.
+    subformat = None
     if tag == WAVE_FORMAT_EXTENSIBLE:
         cb_size = int.from_bytes(raw[16:18], "little") if declared >= 18 else 0
         if declared < _FMT_BYTES_NEEDED or cb_size < 22:
@@ -292,40 +437,82 @@ def _parse_fmt(name: str, raw: bytes, declared: int) -> _Format:
                 name,
                 f"fmt chunk says WAVE_FORMAT_EXTENSIBLE (0xFFFE) but is {declared} "
                 f"bytes with cbSize {cb_size}; EXTENSIBLE needs 40 bytes with "
-                f"cbSize >= 22. {_REENCODE}",
+                f"cbSize >= 22. {_DAMAGED}",
             )
         subformat = raw[24:40]
-        if subformat != _PCM_SUBFORMAT.bytes_le:
+    if channels < 1:
+        raise MalformedWavError(
+            name,
+            f"fmt chunk says 0 channels at {rate} Hz; expected at least 1 channel. "
+            f"The header is damaged. {_DAMAGED}",
+        )
+    if not MIN_PLAUSIBLE_RATE <= rate <= MAX_PLAUSIBLE_RATE:
+        raise MalformedWavError(
+            name,
+            f"fmt chunk says a sample rate of {rate:,} Hz; the header is damaged: "
+            f"expected a rate from {MIN_PLAUSIBLE_RATE:,} to {MAX_PLAUSIBLE_RATE:,} Hz. "
+            f"{_DAMAGED}",
+        )
+    return _Format(tag, channels, rate, block_align, bits, subformat)
+
+
+def _check_pcm(name: str, fmt: _Format) -> None:
+    """Refuse an encoding Chime PlayAudio does not play: anything but 8- to 32-bit PCM."""
+    if fmt.subformat is not None:
+        if fmt.subformat != _PCM_SUBFORMAT.bytes_le:
             raise UnsupportedEncodingError(
                 name,
-                f"WAVE_FORMAT_EXTENSIBLE with subformat {_describe_subformat(subformat)} "
+                f"WAVE_FORMAT_EXTENSIBLE with subformat {_describe_subformat(fmt.subformat)} "
                 f"is not PCM; Chime PlayAudio needs uncompressed PCM WAV. {_REENCODE}",
             )
-    elif tag != WAVE_FORMAT_PCM:
+    elif fmt.tag != WAVE_FORMAT_PCM:
         raise UnsupportedEncodingError(
             name,
-            f"{_format_name(tag)} (format {tag}) is not PCM; Chime PlayAudio needs "
+            f"{_format_name(fmt.tag)} (format {fmt.tag}) is not PCM; Chime PlayAudio needs "
             f"uncompressed PCM WAV. {_REENCODE}",
         )
-    if channels < 1 or rate < 1:
-        raise MalformedWavError(
-            name,
-            f"fmt chunk says {channels} channels at {rate} Hz; expected at least 1 "
-            f"channel and a rate above 0. {_REENCODE}",
-        )
-    if bits not in _SAMPLE_BITS:
+    if fmt.bits_per_sample not in _SAMPLE_BITS:
         raise UnsupportedEncodingError(
             name,
-            f"{bits}-bit PCM; Chime PlayAudio needs 8-, 16-, 24- or 32-bit samples. {_REENCODE}",
+            f"{fmt.bits_per_sample}-bit PCM; Chime PlayAudio needs 8-, 16-, 24- or 32-bit "
+            f"samples. {_REENCODE}",
         )
-    if block_align != channels * bits // 8:
+
+
+def _check_block_align(name: str, fmt: _Format) -> None:
+    """Refuse a fixed-width encoding whose block align is not one sample per channel."""
+    encoding = fmt.encoding
+    if encoding is None or encoding not in _FIXED_WIDTH_ENCODINGS:
+        return
+    bits = fmt.bits_per_sample
+    if bits == 0:
         raise MalformedWavError(
             name,
-            f"fmt chunk says block align {block_align}; expected "
-            f"{channels * bits // 8} for {channels} channel(s) of {bits} bits. "
-            f"{_REENCODE}",
+            f"fmt chunk says 0 bits per sample for {_format_name(encoding)}; the header "
+            f"is damaged: expected the sample width. {_DAMAGED}",
         )
-    return _Format(tag, channels, rate, bits)
+    expected = fmt.channels * ((bits + 7) // 8)
+    if fmt.block_align != expected:
+        raise MalformedWavError(
+            name,
+            f"fmt chunk says block align {fmt.block_align}; expected {expected} for "
+            f"{fmt.channels} channel(s) of {bits} bits. The header is damaged. {_DAMAGED}",
+        )
+
+
+def _refuse_non_regular(name: str, mode: int) -> None:
+    """Refuse a directory, FIFO, socket or device: only a regular file holds a prompt."""
+    if stat.S_ISREG(mode):
+        return
+    kind = next((what for is_kind, what in _FILE_KINDS if is_kind(mode)), "not a regular file")
+    raise UnreadablePromptError(
+        name, f"is {kind}, not a regular file; expected a readable file holding the audio"
+    )
+
+
+def _open_non_blocking(path: str, flags: int) -> int:
+    """open()'s opener: read-only and non-blocking, whatever mode open() asked for."""
+    return os.open(path, _OPEN_FLAGS)
 
 
 def _file_size(f: BinaryIO) -> int:
@@ -378,15 +565,19 @@ def _format_name(tag: int) -> str:
 
 def _missing_reason(fmt: _Format | None, data: tuple[int, int] | None, seen: list[str]) -> str:
     """Say which required chunks the walk did not find, and which it did."""
+    found = ", ".join(repr(cid) for cid in seen[:10]) or "none"
+    return (
+        f"no {_missing_chunks(fmt, data)} (chunks found: {found}); a WAV file needs a "
+        f"'fmt ' chunk and a 'data' chunk. {_CONVERT}"
+    )
+
+
+def _missing_chunks(fmt: _Format | None, data: tuple[int, int] | None) -> str:
+    """ "'fmt ' chunk", "'data' chunk" or "'fmt ' and 'data' chunks": what the walk lacks."""
     missing = " and ".join(
         repr(cid) for cid, found in (("fmt ", fmt), ("data", data)) if found is None
     )
-    noun = "chunk" if fmt is not None or data is not None else "chunks"
-    found = ", ".join(repr(cid) for cid in seen[:10]) or "none"
-    return (
-        f"no {missing} {noun} (chunks found: {found}); a WAV file needs a 'fmt ' chunk "
-        f"and a 'data' chunk. {_CONVERT}"
-    )
+    return f"{missing} {'chunk' if fmt is not None or data is not None else 'chunks'}"
 
 
 def _too_large_reason(info: WavInfo) -> str:

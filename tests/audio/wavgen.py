@@ -42,7 +42,7 @@ def fmt(
         format_tag.to_bytes(2, "little")
         + channels.to_bytes(2, "little")
         + rate.to_bytes(4, "little")
-        + (rate * align).to_bytes(4, "little")
+        + ((rate * align) & 0xFFFFFFFF).to_bytes(4, "little")  # a damaged rate may overflow
         + align.to_bytes(2, "little")
         + bits.to_bytes(2, "little")
     )
