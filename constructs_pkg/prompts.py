@@ -45,7 +45,11 @@ from constructs_pkg.audio.wav import (
     WavError,
     WavInfo,
     check_prompt,
+    non_regular_error,
+    open_prompt,
     recommendation,
+    unreadable_error,
+    unreadable_on_os_error,
 )
 from constructs_pkg.prompt_bucket import PromptBucket
 from constructs_pkg.s3_keys import (
@@ -506,7 +510,7 @@ def _collisions(source: Path, files: list[Path]) -> list[WavError]:
                 problems.append(
                     PromptCollisionError(
                         _shown(source / relative),
-                        f"it would be deployed as {staged!r}, as would {names}; expected one "
+                        f"would be deployed as {staged!r}, as would {names}; expected one "
                         "file per prompt name. Rename or remove all but one",
                     )
                 )
@@ -608,7 +612,7 @@ def _find_prompt_files(source: Path, normalize: bool, assembly: Path) -> _Source
             found.refused.append(
                 PromptSourceError(
                     _shown(source / folder),
-                    f"the folder cannot be read ({error.strerror}); expected a readable folder",
+                    f"cannot be read ({error.strerror}); expected a readable folder",
                 )
             )
             continue
@@ -628,14 +632,16 @@ def _find_prompt_files(source: Path, normalize: bool, assembly: Path) -> _Source
                 mode = path.stat().st_mode
             except OSError as error:
                 target = os.readlink(path) if entry.is_symlink() else None
-                if named_prompt:
-                    what = f"is a link to {target!r}, which" if target is not None else "it"
+                if named_prompt and target is not None:
                     found.refused.append(
                         PromptSourceError(
                             _shown(path),
-                            f"{what} cannot be opened ({error.strerror}); expected a file",
+                            f"is a link to {target!r}, which cannot be opened "
+                            f"({error.strerror}); expected a link to a readable file",
                         )
                     )
+                elif named_prompt:
+                    found.refused.append(unreadable_error(_shown(path), error))
                 else:
                     found.skipped.append(relative)
                 continue
@@ -643,15 +649,10 @@ def _find_prompt_files(source: Path, normalize: bool, assembly: Path) -> _Source
                 found.linked_folders.append(relative)
             elif not named_prompt:
                 found.skipped.append(relative)
-            elif stat.S_ISREG(mode):
-                found.prompts.append(relative)
+            elif (not_a_file := non_regular_error(_shown(path), mode)) is not None:
+                found.refused.append(not_a_file)
             else:
-                found.refused.append(
-                    PromptSourceError(
-                        _shown(path),
-                        f"it is {_file_kind(mode)}, not a file; expected a regular file",
-                    )
-                )
+                found.prompts.append(relative)
     for paths in (found.prompts, found.skipped, found.linked_folders, found.assemblies):
         paths.sort()
     return found
@@ -662,16 +663,6 @@ def _is_assembly(folder: Path, assembly: Path) -> bool:
     if folder.resolve() == assembly:
         return True
     return (folder / "manifest.json").is_file() and (folder / "cdk.out").is_file()
-
-
-def _file_kind(mode: int) -> str:
-    kinds = (
-        (stat.S_ISFIFO, "a FIFO (named pipe)"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-    )
-    return next((kind for test, kind in kinds if test(mode)), "not a regular file")
 
 
 def _expected_files(normalize: bool) -> str:
@@ -695,29 +686,22 @@ def _check_and_copy(audio: Path, target: Path, name: str) -> tuple[WavInfo, str]
     One open file serves both, so a file changed between check and copy cannot slip
     through; opening never blocks (a FIFO swapped in is refused, not waited on), and the
     exclusive create never writes through a link or onto a file already staged.
-    Returns the info (naming ``name``, the user's file) and the SHA-256 of the bytes.
+    Returns the info and the SHA-256 of the bytes; errors name ``name``, the user's file.
     """
     try:
-        with open(audio, "rb", opener=_open_nonblocking) as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                raise PromptSourceError(name, "it is not a regular file; expected a file")
-            try:
-                info = dataclasses.replace(check_prompt(f), path=name)
-            except WavError as error:
-                raise type(error)(name, error.reason) from None
+        with open_prompt(audio) as f, unreadable_on_os_error(str(audio)):
+            info = check_prompt(f)
             f.seek(0)
             digest, copied = _copy_exclusive(f, target, name)
-    except OSError as error:
-        raise PromptSourceError(
-            name, f"it cannot be read ({error.strerror}); expected a readable file"
-        ) from error
+    except WavError as error:
+        raise type(error)(name, error.reason) from None
     if copied != info.file_bytes:
         raise PromptSourceError(
             name,
-            f"it changed while the synth read it ({info.file_bytes} bytes checked, {copied} "
+            f"changed while the synth read it ({info.file_bytes} bytes checked, {copied} "
             "copied); expected it to stay unchanged during the synth. Synthesize again",
         )
-    return info, digest
+    return dataclasses.replace(info, path=name), digest
 
 
 def _copy_exclusive(f: BinaryIO, target: Path, name: str) -> tuple[str, int]:
@@ -739,10 +723,6 @@ def _copy_exclusive(f: BinaryIO, target: Path, name: str) -> tuple[str, int]:
             digest.update(chunk)
             copied += len(chunk)
     return digest.hexdigest(), copied
-
-
-def _open_nonblocking(path: str, flags: int) -> int:
-    return os.open(path, flags | os.O_NONBLOCK)
 
 
 def _shown(path: Path) -> str:

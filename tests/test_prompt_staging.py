@@ -20,6 +20,7 @@ import soundfile as sf  # type: ignore[import-untyped]
 from aws_cdk.assertions import Annotations, Match, Template
 
 from constructs_pkg import PromptBucket, WavPrompts
+from constructs_pkg.audio import wav
 from constructs_pkg.audio.wav import PromptCheckError
 from tests.audio import wavgen
 from tests.source_tree import fingerprint, left_as_it_was
@@ -82,8 +83,8 @@ def test_names_differing_in_suffix_case_are_refused_and_both_files_kept(
     message = refusal(make_bare_app, source, tmp_path)
 
     assert message.startswith("2 prompt files cannot be played")
-    assert f"{source}/welcome.WAV: it would be deployed as 'welcome.wav'" in message
-    assert f"{source}/welcome.wav: it would be deployed as 'welcome.wav'" in message
+    assert f"{source}/welcome.WAV: would be deployed as 'welcome.wav'" in message
+    assert f"{source}/welcome.wav: would be deployed as 'welcome.wav'" in message
     assert (source / "welcome.wav").stat().st_size == 80_044
     assert (source / "welcome.WAV").stat().st_size == 1_644
 
@@ -112,7 +113,7 @@ def test_every_file_of_a_shared_key_is_named_under_normalize(
 
     assert message.startswith(f"{len(names)} prompt files")
     for name in names:
-        assert f"{source / name}: it would be deployed as" in message
+        assert f"{source / name}: would be deployed as" in message
     assert "other.wav" not in message
 
 
@@ -154,7 +155,7 @@ def test_entries_named_like_prompts_that_are_not_files_are_refused_in_one_report
     assert message.startswith("4 prompt files cannot be played")
     assert f"{source}/gone.wav: is a link to '{tmp_path}/deleted.wav', which cannot be " in message
     assert f"{source}/loop.wav: is a link to" in message
-    assert f"{source}/pipe.wav: it is a FIFO (named pipe), not a file" in message
+    assert f"{source}/pipe.wav: is a FIFO (named pipe), not a regular file" in message
     assert f"{source}/cut.wav: data chunk declares 8000 bytes" in message
     assert "ok.wav" not in message and "readme" not in message
 
@@ -180,7 +181,7 @@ def test_a_fifo_named_like_a_prompt_never_blocks_the_synth(
         os.close(os.open(source / "stream.wav", os.O_WRONLY | os.O_NONBLOCK))
         pytest.fail("the synth blocked on a FIFO named stream.wav")
     assert isinstance(outcome[0], PromptCheckError)
-    assert "stream.wav: it is a FIFO" in str(outcome[0])
+    assert "stream.wav: is a FIFO" in str(outcome[0])
 
 
 def test_an_unreadable_prompt_is_named_in_the_report(
@@ -191,23 +192,21 @@ def test_an_unreadable_prompt_is_named_in_the_report(
     wavgen.write(source / "secret.wav", wavgen.pcm())
     (source / "secret.wav").chmod(0)
     if os.access(source / "secret.wav", os.R_OK):  # root reads it anyway: deny it as the OS would
-        import constructs_pkg.prompts as prompts_module
-
-        real_open = prompts_module._open_nonblocking
+        real_open = wav._open_non_blocking
 
         def denied(path: str, flags: int) -> int:
             if path.endswith("secret.wav"):
                 raise PermissionError(13, "Permission denied", path)
             return real_open(path, flags)
 
-        monkeypatch.setattr(prompts_module, "_open_nonblocking", denied)
+        monkeypatch.setattr(wav, "_open_non_blocking", denied)
 
     message = refusal(make_bare_app, source, tmp_path)
 
     assert message == (
         "1 prompt file cannot be played by Chime PlayAudio:\n"
-        f"  - {source}/secret.wav: it cannot be read (Permission denied); "
-        "expected a readable file"
+        f"  - {source}/secret.wav: cannot be read (Permission denied); expected a readable "
+        "file. Check that it exists and that this user may read it"
     )
 
 

@@ -500,14 +500,21 @@ def _check_block_align(name: str, fmt: _Format) -> None:
         )
 
 
-def _refuse_non_regular(name: str, mode: int) -> None:
-    """Refuse a directory, FIFO, socket or device: only a regular file holds a prompt."""
+def non_regular_error(name: str, mode: int) -> UnreadablePromptError | None:
+    """The refusal of a directory, FIFO, socket or device (by its stat mode), or None for
+    a regular file: only a regular file holds a prompt, and opening a FIFO blocks."""
     if stat.S_ISREG(mode):
-        return
+        return None
     kind = next((what for is_kind, what in _FILE_KINDS if is_kind(mode)), "not a regular file")
-    raise UnreadablePromptError(
+    return UnreadablePromptError(
         name, f"is {kind}, not a regular file; expected a readable file holding the audio"
     )
+
+
+def _refuse_non_regular(name: str, mode: int) -> None:
+    error = non_regular_error(name, mode)
+    if error is not None:
+        raise error
 
 
 def _open_non_blocking(path: str, flags: int) -> int:
