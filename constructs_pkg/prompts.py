@@ -505,12 +505,14 @@ def _collisions(source: Path, files: list[Path]) -> list[WavError]:
     problems: list[WavError] = []
     for staged, group in by_key.items():
         if len(group) > 1:
-            names = ", ".join(_shown(source / relative) for relative in group)
             for relative in group:
+                others = " and ".join(
+                    _shown(source / other) for other in group if other != relative
+                )
                 problems.append(
                     PromptCollisionError(
                         _shown(source / relative),
-                        f"would be deployed as {staged!r}, as would {names}; expected one "
+                        f"would be deployed as {staged!r}, as would {others}; expected one "
                         "file per prompt name. Rename or remove all but one",
                     )
                 )
