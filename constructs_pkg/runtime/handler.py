@@ -13,11 +13,14 @@ Environment (read once at import; :func:`load_config` re-reads it for tests):
     DTMF digits that stop playback, as one string (``"#*"``); empty for none.
 ``PLAYBACK_REPEAT`` (default ``1``, also when blank)
     How many times each prompt plays, an integer > 0.
+``METRICS_NAMESPACE`` (default ``ChimePlayAudio``, also when blank)
+    CloudWatch namespace of the call metrics below.
 
 Bad configuration never breaks the import: each problem is logged at ERROR.
 A missing or unusable bucket, manifest or prompt makes calls hang up cleanly;
 a bad ``PLAYBACK_TERMINATORS`` or ``PLAYBACK_REPEAT`` falls back to its
-default, since a typo in a playback knob should not take the line down.
+default, since a typo in a playback knob should not take the line down; so
+does a bad ``METRICS_NAMESPACE``.
 All prompts (welcome, fallback, CALL_UPDATE_REQUESTED) play with the same
 terminators and repeat count.
 
@@ -47,6 +50,24 @@ Event handling (every response passes ``actions.validate_response``):
 * ACTION_INTERRUPTED: no actions; the service ignores this response.
 * Unknown or malformed events, and any exception: logged, bare Hangup "0".
 
+Metrics (:mod:`.metrics` has the names, dimensions and the AWS documents they
+follow): after answering, the handler writes at most one CloudWatch Embedded
+Metric Format line per invocation straight to stdout and flushes it -- not
+through :mod:`logging`, since Lambda's JSON log format (which the construct
+sets) would wrap a logged record in its ``message`` field and CloudWatch Logs
+would extract nothing; output written to stdout reaches CloudWatch Logs as
+is ("Using the embedded metric format with Lambda", Lambda's "Log and monitor
+Python Lambda functions"). Counted, by SipMediaApplicationId:
+
+* CallsStarted: NEW_INBOUND_CALL, NEW_OUTBOUND_CALL.
+* ActionFailures: ACTION_FAILED, also by ErrorType and by Action + ErrorType.
+* FallbackPromptsPlayed: an ACTION_FAILED answered with the fallback prompt.
+* InvalidLambdaResponses: INVALID_LAMBDA_RESPONSE.
+* MalformedEvents: an unknown or malformed event, and any exception caught.
+
+A metric that cannot be written (stdout closed, a broken pipe) is dropped:
+the response goes back all the same, and the first such failure is logged.
+
 TransactionAttributes: a response without them keeps the stored ones, so
 they are left out unless the handler sets one; then the incoming attributes
 are merged in (a different key set would replace them). If the merge would
@@ -57,15 +78,18 @@ Cold start: the happy path imports neither :mod:`logging` nor :mod:`json`
 of a bare cold import of this module). Logging is imported on first use, and
 the manifest is parsed with the C scanner that :func:`json.loads` itself uses;
 anything that scanner does not accept goes to :func:`json.loads`, so errors
-and results are exactly json's. The Lambda runtime has already imported both
-modules, so there this saves nothing; it matters where the handler is
-imported by a fresh interpreter (tests, tools, `make bench`).
+and results are exactly json's; metric lines are written by :mod:`.metrics`,
+which quotes strings with json's C encoder and needs nothing more. The Lambda
+runtime has already imported both modules, so there this saves nothing; it
+matters where the handler is imported by a fresh interpreter (tests, tools,
+`make bench`).
 """
 
 from __future__ import annotations
 
 import os
 
+from . import metrics
 from .actions import (
     ACTION_HANGUP,
     ACTION_PLAY_AUDIO,
@@ -84,6 +108,7 @@ from .events import (
     CALL_ANSWERED,
     CALL_UPDATE_REQUESTED,
     DIGITS_RECEIVED,
+    EVENT_TYPES,
     HANGUP,
     INVALID_LAMBDA_RESPONSE,
     NEW_INBOUND_CALL,
@@ -132,6 +157,7 @@ class Config:
         "bucket",
         "errors",
         "fallback",
+        "metrics_namespace",
         "prompts",
         "repeat",
         "terminators",
@@ -147,6 +173,7 @@ class Config:
         terminators: list[str] | None,
         repeat: int,
         errors: tuple[str, ...],
+        metrics_namespace: str = metrics.NAMESPACE,
     ) -> None:
         self.bucket = bucket
         self.prompts = prompts
@@ -155,6 +182,7 @@ class Config:
         self.terminators = terminators
         self.repeat = repeat
         self.errors = errors
+        self.metrics_namespace = metrics_namespace
         self._sources: dict[str, dict[str, str]] = {}
 
     def audio_source(self, name: str) -> dict[str, str] | None:
@@ -267,6 +295,17 @@ def _parse_repeat(raw: str | None, errors: list[str]) -> int:
     return int(value)
 
 
+def _parse_metrics_namespace(raw: str | None, errors: list[str]) -> str:
+    value = (raw or "").strip()
+    if not value:
+        return metrics.NAMESPACE
+    error = metrics.namespace_error(value)
+    if error:
+        errors.append(f"METRICS_NAMESPACE: {error}; using {metrics.NAMESPACE!r}")
+        return metrics.NAMESPACE
+    return value
+
+
 def load_config(environ: Mapping[str, str]) -> Config:
     """Parse the handler settings; never raises, logs each problem at ERROR."""
     errors: list[str] = []
@@ -285,9 +324,10 @@ def load_config(environ: Mapping[str, str]) -> Config:
         )
     terminators = _parse_terminators(environ.get("PLAYBACK_TERMINATORS"), errors)
     repeat = _parse_repeat(environ.get("PLAYBACK_REPEAT"), errors)
+    namespace = _parse_metrics_namespace(environ.get("METRICS_NAMESPACE"), errors)
     for error in errors:
         _logger().error("invalid configuration: %s", error)
-    return Config(bucket, prompts, welcome, fallback, terminators, repeat, tuple(errors))
+    return Config(bucket, prompts, welcome, fallback, terminators, repeat, tuple(errors), namespace)
 
 
 CONFIG = load_config(os.environ)
@@ -441,10 +481,57 @@ def _safe_hangup() -> dict[str, Any]:
     }
 
 
+def metric_names(event: object, result: dict[str, Any] | None) -> tuple[str, ...]:
+    """The call metrics one invocation counts; ``result`` is None when handling it raised."""
+    kind = event.get("InvocationEventType") if isinstance(event, dict) else None
+    names: tuple[str, ...] = ()
+    if kind in (NEW_INBOUND_CALL, NEW_OUTBOUND_CALL):
+        names = (metrics.CALLS_STARTED,)
+    elif kind == ACTION_FAILED:
+        names = (metrics.ACTION_FAILURES,)
+        # The only prompt this handler answers a failure with is the fallback.
+        actions = result.get("Actions") if result is not None else None
+        if actions and actions[0].get("Type") == ACTION_PLAY_AUDIO:
+            names += (metrics.FALLBACK_PROMPTS_PLAYED,)
+    elif kind == INVALID_LAMBDA_RESPONSE:
+        names = (metrics.INVALID_LAMBDA_RESPONSES,)
+    elif not (isinstance(kind, str) and kind in EVENT_TYPES):
+        names = (metrics.MALFORMED_EVENTS,)
+    if result is None and metrics.MALFORMED_EVENTS not in names:
+        names += (metrics.MALFORMED_EVENTS,)
+    return names
+
+
+_METRICS_FAILED = False
+
+
+def _count(event: object, result: dict[str, Any] | None, namespace: str) -> None:
+    """Emit this invocation's metrics; never raises, logs only the first failure."""
+    global _METRICS_FAILED
+    try:
+        names = metric_names(event, result)
+        if not names or metrics.emit(metrics.line_for_event(event, names, namespace=namespace)):
+            return
+        problem = "stdout did not take the line"
+    except Exception as error:
+        problem = f"{type(error).__name__}: {error}"
+    if not _METRICS_FAILED:
+        _METRICS_FAILED = True
+        _logger().warning(
+            "call metrics could not be written (%s); they are dropped, and further "
+            "failures are not logged",
+            problem,
+        )
+
+
 def handler(event: object, context: object) -> dict[str, Any]:
     """Lambda entry point: never raises, always returns a response object."""
+    config = CONFIG
     try:
-        return handle(event, CONFIG)
+        result = handle(event, config)
     except Exception:
         _logger().exception("unhandled error; hanging up")
+        _count(event, None, config.metrics_namespace)
         return _safe_hangup()
+    _count(event, result, config.metrics_namespace)
+    return result
