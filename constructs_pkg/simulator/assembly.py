@@ -34,7 +34,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .intrinsics import DEFAULT_REGION, STANDIN_ACCOUNT, Resolver, UnresolvableError
+from .intrinsics import (
+    DEFAULT_REGION,
+    STANDIN_ACCOUNT,
+    Resolver,
+    UnresolvableError,
+    is_intrinsic,
+)
 from .jsonfile import JsonFileError, describe, read_json
 from .objects import (
     BUCKET_POLICY_TYPE,
@@ -318,7 +324,7 @@ def _read_template(path: Path, stack: str) -> dict[str, Any]:
         properties = resource.get("Properties", {})
         for key, expected in _PROPERTY_SHAPES.get(resource["Type"], {}).items():
             value = properties.get(key)
-            if key in properties and not (isinstance(value, expected) or _is_intrinsic(value)):
+            if key in properties and not (isinstance(value, expected) or is_intrinsic(value)):
                 raise AssemblyError(
                     f"{path}: {at}.Properties.{key} is {describe(value)}; expected "
                     f"{_KINDS[expected]} (or an intrinsic function)"
@@ -408,14 +414,6 @@ def _read_object(path: Path, what: str) -> dict[str, Any]:
 
 def _found(container: Mapping[str, Any], key: str) -> str:
     return describe(container[key]) if key in container else "missing"
-
-
-def _is_intrinsic(value: Any) -> bool:
-    """``{"Ref": ...}``, ``{"Fn::...": ...}``: resolved later, to whatever it resolves to."""
-    if not isinstance(value, dict) or len(value) != 1:
-        return False
-    (name,) = value
-    return name in ("Ref", "Condition") or str(name).startswith("Fn::")
 
 
 def load_call_setup(
