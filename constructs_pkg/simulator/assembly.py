@@ -21,7 +21,10 @@ is an :class:`AssemblyError` naming the file, what was found and what was
 expected. The paths a manifest names (``templateFile``, an asset manifest's
 ``file``, a nested assembly's ``directoryName``) must stay inside cdk.out;
 asset source paths need not (``cdk synth --no-staging`` points them at the
-sources).
+sources). What :mod:`.objects` finds once intrinsics are resolved (a
+deployment's or bucket policy's property of the wrong shape, a prompt asset it
+cannot extract) and what cannot be resolved become an :class:`AssemblyError`
+too, prefixed with the template's path.
 """
 
 from __future__ import annotations
@@ -46,7 +49,9 @@ from .objects import (
     BUCKET_POLICY_TYPE,
     DEPLOYMENT_TYPE,
     Asset,
+    AssetError,
     ObjectStore,
+    PropertyError,
     build_store,
 )
 
@@ -445,7 +450,7 @@ def load_call_setup(
     chosen_stack, sma_logical_id = candidates[0]
     try:
         return _call_setup(chosen_stack, sma_logical_id)
-    except UnresolvableError as error:
+    except (UnresolvableError, PropertyError, AssetError) as error:
         raise AssemblyError(f"{_template(chosen_stack)}: {error}") from error
 
 
