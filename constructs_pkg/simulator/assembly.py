@@ -21,7 +21,10 @@ is an :class:`AssemblyError` naming the file, what was found and what was
 expected. The paths a manifest names (``templateFile``, an asset manifest's
 ``file``, a nested assembly's ``directoryName``) must stay inside cdk.out;
 asset source paths need not (``cdk synth --no-staging`` points them at the
-sources).
+sources). What :mod:`.objects` finds once intrinsics are resolved (a
+deployment's or bucket policy's property of the wrong shape, a prompt asset it
+cannot extract) and what cannot be resolved become an :class:`AssemblyError`
+too, prefixed with the template's path.
 """
 
 from __future__ import annotations
@@ -34,13 +37,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .intrinsics import DEFAULT_REGION, STANDIN_ACCOUNT, Resolver, UnresolvableError
+from .intrinsics import (
+    DEFAULT_REGION,
+    STANDIN_ACCOUNT,
+    Resolver,
+    UnresolvableError,
+    is_intrinsic,
+)
 from .jsonfile import JsonFileError, describe, read_json
 from .objects import (
     BUCKET_POLICY_TYPE,
     DEPLOYMENT_TYPE,
     Asset,
+    AssetError,
     ObjectStore,
+    PropertyError,
     build_store,
 )
 
@@ -318,7 +329,7 @@ def _read_template(path: Path, stack: str) -> dict[str, Any]:
         properties = resource.get("Properties", {})
         for key, expected in _PROPERTY_SHAPES.get(resource["Type"], {}).items():
             value = properties.get(key)
-            if key in properties and not (isinstance(value, expected) or _is_intrinsic(value)):
+            if key in properties and not (isinstance(value, expected) or is_intrinsic(value)):
                 raise AssemblyError(
                     f"{path}: {at}.Properties.{key} is {describe(value)}; expected "
                     f"{_KINDS[expected]} (or an intrinsic function)"
@@ -410,14 +421,6 @@ def _found(container: Mapping[str, Any], key: str) -> str:
     return describe(container[key]) if key in container else "missing"
 
 
-def _is_intrinsic(value: Any) -> bool:
-    """``{"Ref": ...}``, ``{"Fn::...": ...}``: resolved later, to whatever it resolves to."""
-    if not isinstance(value, dict) or len(value) != 1:
-        return False
-    (name,) = value
-    return name in ("Ref", "Condition") or str(name).startswith("Fn::")
-
-
 def load_call_setup(
     cdk_out: Path, *, stack: str | None = None, sma: str | None = None
 ) -> CallSetup:
@@ -447,7 +450,7 @@ def load_call_setup(
     chosen_stack, sma_logical_id = candidates[0]
     try:
         return _call_setup(chosen_stack, sma_logical_id)
-    except UnresolvableError as error:
+    except (UnresolvableError, PropertyError, AssetError) as error:
         raise AssemblyError(f"{_template(chosen_stack)}: {error}") from error
 
 

@@ -8,20 +8,21 @@ Exit status (also in ``--help``): 0 the handler hung up and nothing failed on
 the way; 1 the handler hung up after an action failed or a response was
 rejected; 2 usage error (a bad option, or a --scenario file that cannot be
 used); 3 the SMA ended the call (invocation errors, timeouts, no invoke
-permission); 4 the caller hung up (scripted, or after silence with no
-action); 5 a limit (1,000 invocations, call length); 6 a scenario's
-expectations were not met; 7 cdk.out cannot be used (missing, not
-synthesized, a manifest or template that is not what ``cdk synth`` writes, no
-SMA, not a Python handler); 8 the outputs cannot be written (--out is a file
-or cannot be created or written); 70 an internal error (a bug in the
-simulator, printed with its traceback); 130 interrupted (Ctrl-C).
+permission); 4 the caller hung up (scripted, or after silence with no action);
+5 a limit (1,000 invocations, call length); 6 a scenario's expectations were
+not met; 7 cdk.out cannot be used (missing, not synthesized, a manifest or
+template that is not what ``cdk synth`` writes, a prompt asset a deployment
+cannot extract, no SMA, not a Python handler); 8 the outputs cannot be written
+(--out is a file or cannot be created or written); 70 an internal error (a bug
+in the simulator, printed with its traceback); 130 interrupted (Ctrl-C).
 
 A cdk.out, scenario file or --out folder that cannot be used is one line on
 stderr, ``playaudio-sim: `` then the file, what was found there and what was
 expected, and no call is played (argparse's own usage errors print the usage
 first). The shapes are checked where each file is read: assembly.py for
-manifest.json, the templates and the asset manifests, scenario.py for
-scenarios, both through jsonfile.read_json.
+manifest.json, the templates and the asset manifests (objects.py, once
+intrinsics are resolved, for the prompt deployments, bucket policies and
+prompt assets), scenario.py for scenarios, through jsonfile.read_json.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ exit status:
   5  a limit: 1,000 invocations, or --max-call-seconds
   6  --scenario: the call did not go as the scenario expects
   7  cdk.out cannot be used (missing, not synthesized, a manifest or template that is not
-     what `cdk synth` writes, no SMA, not a Python handler)
+     what `cdk synth` writes, a prompt asset a deployment cannot extract, no SMA, not a
+     Python handler)
   8  the outputs cannot be written (--out is a file, or cannot be created or written)
  70  internal error: a bug in the simulator (printed with its traceback)
 130  interrupted

@@ -331,6 +331,14 @@ class Resolver:
         raise UnresolvableError(f"{value!r} is used as text")
 
 
+def is_intrinsic(value: Any) -> bool:
+    """``{"Ref": ...}``, ``{"Fn::...": ...}``: a value that resolves to something else."""
+    if not isinstance(value, Mapping) or len(value) != 1:
+        return False
+    (name,) = value
+    return name in ("Ref", "Condition") or str(name).startswith("Fn::")
+
+
 def _args(name: str, arg: Any, count: int, shape: str) -> list[Any]:
     """The arguments of an intrinsic function that takes a list of ``count``."""
     if not isinstance(arg, list) or len(arg) != count:
