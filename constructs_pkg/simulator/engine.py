@@ -76,7 +76,7 @@ from .intrinsics import standin_uuid
 from .lambda_runner import InvokeResult, LambdaRunner
 from .media import CallAudio, PromptLoader, ms_to_samples, samples_to_ms
 from .policy import Principal, Request, UnsupportedPolicyError, evaluate
-from .transcript import Transcript, fmt_time
+from .transcript import Transcript, emitted_metrics, fmt_time
 
 NEW_INBOUND_CALL = "NEW_INBOUND_CALL"
 NEW_OUTBOUND_CALL = "NEW_OUTBOUND_CALL"
@@ -233,6 +233,7 @@ class Call:
         self._outcome: tuple[Outcome, str] | None = None
         self._errors_seen = 0
         self._last_call: dict[str, Any] = {}
+        self.metrics: dict[str, float] = {}  # what the handler counted over the whole call
         direction = "Outbound" if self.options.outbound else "Inbound"
         self.participant: dict[str, Any] = {
             "CallId": standin_uuid(setup.sma.id, "call", "LEG-A"),
@@ -283,6 +284,7 @@ class Call:
             durationMs=samples_to_ms(self.now),
             heard=[h["key"] for h in self.heard],
             failures=self.failures,
+            metrics=self.metrics,
         )
         return CallResult(
             outcome=outcome,
@@ -426,7 +428,8 @@ class Call:
                 "response",
                 self.now,
                 f"handler -> SMA: {_describe_response(response)}"
-                + (" (ignored for this event)" if ignored else ""),
+                + (" (ignored for this event)" if ignored else "")
+                + _metrics_note(self._last_call),
                 seq=self.sequence,
                 response=response,
                 ignored=ignored,
@@ -465,12 +468,7 @@ class Call:
         while True:
             attempt += 1
             result = self.invoker.invoke(event, wait_s)
-            self._last_call = {
-                "durationMs": result.duration_ms,
-                "coldStart": result.cold_start,
-                "attempt": attempt,
-                "logs": result.logs,
-            }
+            self._last_call = self._invocation_details(result, attempt)
             if result.ok:
                 return result.response
             if result.timed_out:
@@ -513,6 +511,22 @@ class Call:
                     f"{result.error_type}); the SMA hung up with {SMA_FAILURE_SIP_CODE}",
                 )
 
+    def _invocation_details(self, result: InvokeResult, attempt: int) -> dict[str, Any]:
+        """What the transcript keeps of one invocation; its metrics add to the call's."""
+        counts, errors = emitted_metrics(result.logs)
+        for name, value in counts.items():
+            self.metrics[name] = self.metrics.get(name, 0) + value
+        details: dict[str, Any] = {
+            "durationMs": result.duration_ms,
+            "coldStart": result.cold_start,
+            "attempt": attempt,
+            "logs": result.logs,
+            "metrics": counts,
+        }
+        if errors:
+            details["metricErrors"] = errors
+        return details
+
     def _leg_hangs_up(self, code: int, by: str, *, notify: bool = True) -> None:
         """The leg is disconnected; the handler is told with HANGUP (its answer is ignored)."""
         self.participant["Status"] = "Disconnected"
@@ -544,17 +558,13 @@ class Call:
         result = self.invoker.invoke(
             event, min(float(self.setup.function.timeout_s), RETRY_AFTER_S)
         )
-        details = {
-            "durationMs": result.duration_ms,
-            "coldStart": result.cold_start,
-            "attempt": 1,
-            "logs": result.logs,
-        }
+        details = self._invocation_details(result, 1)
         if result.ok:
             self.transcript.add(
                 "response",
                 self.now,
-                f"handler -> SMA: {_describe_response(result.response)} (ignored: one-leg call)",
+                f"handler -> SMA: {_describe_response(result.response)} (ignored: one-leg call)"
+                + _metrics_note(details),
                 seq=self.sequence,
                 response=result.response,
                 ignored=True,
@@ -947,6 +957,14 @@ def _failed_data(action: Mapping[str, Any], failure: rules.ActionFailure) -> dic
         "ErrorType": failure.error_type,
         "ErrorMessage": failure.error_message,
     }
+
+
+def _metrics_note(details: Mapping[str, Any]) -> str:
+    """`` [counted: ActionFailures 1, ...]`` for a response summary; empty if nothing was."""
+    counted = [f"{name} {value:g}" for name, value in details.get("metrics", {}).items()]
+    if details.get("metricErrors"):
+        counted.append(f"{len(details['metricErrors'])} EMF error(s)")
+    return f" [counted: {', '.join(counted)}]" if counted else ""
 
 
 def _describe_response(response: Any) -> str:

@@ -7,7 +7,7 @@ and the rule (with its documentation page) that failed it. Kinds:
 
 ``call``            what is called: stack, SMA, function, handler, options
 ``event``           SMA -> handler: the invocation event, verbatim
-``response``        handler -> SMA: the response, its logs and duration
+``response``        handler -> SMA: the response, its logs, duration and metrics
 ``invocation-error``the invocation failed (exception, timeout): retried or not
 ``rejected``        the response broke the documented schema
 ``play``            the caller hears a prompt (start/end, stopped by a key)
@@ -16,7 +16,15 @@ and the rule (with its documentation page) that failed it. Kinds:
 ``action-failed``   Chime fails an action: error type, reason, rule, page
 ``hangup``          a leg hangs up: who, SIP code
 ``note``            something the simulator approximated
-``end``             outcome, exit status, reason, totals
+``end``             outcome, exit status, reason, totals (metrics too)
+
+Each ``response`` and ``invocation-error`` record has ``metrics``: what the
+handler counted in that invocation, ``{"CallsStarted": 1}``, read from the
+CloudWatch Embedded Metric Format lines it wrote to stdout or stderr (as
+CloudWatch Logs would extract them; a record written through ``logging`` is
+wrapped by Lambda's log format and counts nothing). A line that looks like
+EMF (a JSON object with ``_aws``) but breaks the specification counts
+nothing either, and is reported in ``metricErrors``.
 """
 
 from __future__ import annotations
@@ -26,7 +34,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from constructs_pkg.runtime.emf import metric_counts, parse_line
+
 from .media import samples_to_ms
+
+
+def emitted_metrics(logs: list[Any]) -> tuple[dict[str, float], list[str]]:
+    """The metrics in the EMF lines of one invocation's logs, and what was wrong with bad ones."""
+    counts: dict[str, float] = {}
+    errors: list[str] = []
+    for entry in logs:
+        if not (isinstance(entry, dict) and "stream" in entry):
+            continue  # a logging record: Lambda's JSON format wraps it, nothing is extracted
+        record, problems = parse_line(str(entry.get("message", "")))
+        if record is None:
+            continue
+        if problems:
+            errors += problems
+            continue
+        for name, value in metric_counts(record).items():
+            counts[name] = counts.get(name, 0) + value
+    return counts, errors
 
 
 def fmt_time(ms: float) -> str:
