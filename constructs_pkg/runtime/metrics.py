@@ -197,18 +197,12 @@ class _Shape:
     """Everything about a record but its timestamp and dimension values, checked once.
 
     Keyed by namespace, metric names and dimension names; the directives are
-    kept both as data (for :func:`metric_record`) and as JSON text (for
+    kept both as data (for :func:`metric_record`) and as a JSON template with
+    ``%d`` for the timestamp and ``%s`` for each quoted dimension value (for
     :func:`metric_line`), so the two cannot disagree.
     """
 
-    __slots__ = (
-        "dimension_names",
-        "directives_json",
-        "groups",
-        "metrics_json",
-        "names",
-        "namespace",
-    )
+    __slots__ = ("dimension_names", "groups", "names", "namespace", "template")
 
     def __init__(self, namespace: str, names: tuple[str, ...], dimension_names: tuple[str, ...]):
         errors = [namespace_error(namespace)]
@@ -237,8 +231,20 @@ class _Shape:
         self.names = names
         self.dimension_names = dimension_names
         self.groups = tuple((sets, tuple(group)) for sets, group in groups.items())
-        self.directives_json = to_json(self.directives())
-        self.metrics_json = "".join("," + _quote(name) + ":1" for name in names)
+        static = [
+            '{"_aws":{"Timestamp":',
+            ',"CloudWatchMetrics":' + to_json(self.directives()) + "}",
+            *("," + _quote(name) + ":" for name in dimension_names),
+            "".join("," + _quote(name) + ":1" for name in names) + "}",
+        ]
+        escaped = [piece.replace("%", "%%") for piece in static]
+        self.template = (
+            escaped[0]
+            + "%d"
+            + escaped[1]
+            + "".join(piece + "%s" for piece in escaped[2:-1])
+            + escaped[-1]
+        )
 
     def directives(self) -> list[dict[str, Any]]:
         """A fresh ``CloudWatchMetrics`` list: one directive per distinct group of sets."""
@@ -318,17 +324,7 @@ def metric_line(
     values are encoded per call.
     """
     shape = _shape(names, dimensions, namespace)
-    values = "".join("," + _quote(name) + ":" + _quote(value) for name, value in dimensions.items())
-    return (
-        '{"_aws":{"Timestamp":'
-        + str(_timestamp(timestamp_ms))
-        + ',"CloudWatchMetrics":'
-        + shape.directives_json
-        + "}"
-        + values
-        + shape.metrics_json
-        + "}"
-    )
+    return shape.template % (_timestamp(timestamp_ms), *map(_quote, dimensions.values()))
 
 
 def _event_dimensions(
