@@ -1,8 +1,9 @@
-"""2. Handler per-event latency, warm: four events, logging included.
+"""2. Handler per-event latency, warm: four events, logging and metrics lines included.
 
 One child process (the same interpreter as the cold-start benchmark) imports the
 handler from a Lambda-like asset folder, installs a stand-in for the Lambda
-runtime's JSON log handler on the root logger (writing to /dev/null), then, for
+runtime's JSON log handler on the root logger (writing to /dev/null; so does
+``sys.stdout``, where the handler writes its metrics lines), then, for
 each event, alternates batches of calls to:
 
 - ours: ``runtime.handler.handler(event, context)``;
@@ -82,6 +83,9 @@ def run(rounds: int, batch: int) -> Section:
         "(and nothing on the other three), through a root handler that does the work of "
         "the Lambda runtime's JSON formatter (bench/lambda_like.py) into /dev/null; "
         "Powertools' Logger writes its own JSON to /dev/null.",
+        "Metrics included: our handler writes one CloudWatch EMF line to stdout, flushed, on "
+        "NEW_INBOUND_CALL (CallsStarted) and ACTION_FAILED (ActionFailures and "
+        "FallbackPromptsPlayed), nothing on the other two; stdout is /dev/null here.",
         "Ours with the handler's logger disabled (measured in the same rounds; the "
         "difference is what the log line costs): " + "; ".join(quiet_notes) + ".",
     ]
