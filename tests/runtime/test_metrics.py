@@ -527,6 +527,16 @@ def test_a_users_own_metric_gets_all_its_dimensions_as_one_set() -> None:
     ]
 
 
+def test_percent_signs_in_names_and_values_are_written_as_they_are() -> None:
+    """metric_line fills a %-template: its own pieces must not be read as placeholders."""
+    args: dict[str, Any] = {"namespace": "Rates", "timestamp_ms": 1_700_000_000_000}
+    dimensions = {"Menu%s": "%d%%", "Sip%": "100%"}
+    line = metrics.metric_line(["Rejected%", "Hits%%"], dimensions, **args)
+    record = metrics.metric_record(["Rejected%", "Hits%%"], dimensions, **args)
+    assert line == json.dumps(record, separators=(",", ":"))
+    assert emf.parse_line(line) == (record, [])
+
+
 @pytest.mark.parametrize(
     ("names", "dimensions", "options", "message"),
     [
