@@ -179,8 +179,10 @@ def test_only_the_runtime_is_shipped_to_lambda(
         "runtime",
         "runtime/__init__.py",
         "runtime/actions.py",
+        "runtime/emf.py",
         "runtime/events.py",
         "runtime/handler.py",
+        "runtime/metrics.py",
     ]
 
 
