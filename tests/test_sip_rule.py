@@ -161,6 +161,7 @@ def test_only_the_handlers_are_shipped(make_bare_app: Callable[..., cdk.App]) ->
         "handlers",
         "handlers/__init__.py",
         "handlers/_deadline.py",
+        "handlers/sip_message_logs.py",
         "handlers/sip_rule.py",
     ]
 
