@@ -17,7 +17,7 @@ from cdk_nag import (
 )
 from constructs import Construct
 
-from constructs_pkg import PromptBucket, SipMediaApplication, SipRule, WavPrompts
+from constructs_pkg import PromptBucket, SipMediaApplication, SipMessageLogs, SipRule, WavPrompts
 
 DEFAULT_REGION = "us-east-1"
 APP_DIR = Path(__file__).resolve().parent
@@ -25,7 +25,8 @@ DEFAULT_PROMPTS_DIR = "assets/prompts"
 
 
 class PlayAudioStack(cdk.Stack):
-    """Everything a call needs: prompt bucket, checked prompts, the SMA and its handler.
+    """Everything a call needs: prompt bucket, checked prompts, the SMA and its handler,
+    and the SMA's SIP message logs (on, kept for a month) to debug calls with.
 
     Context: ``promptsDir`` (default assets/prompts, relative to this file),
     ``normalizePrompts`` (default false), and ``phoneNumber`` or ``sipHostname``
@@ -48,6 +49,9 @@ class PlayAudioStack(cdk.Stack):
             normalize=context_flag(self, "normalizePrompts"),
         )
         self.sma = SipMediaApplication(self, "Sma", prompts=[self.prompts])
+        self.sip_message_logs = SipMessageLogs(
+            self, "SipMessageLogs", sip_media_application=self.sma
+        )
         self.sip_rule: SipRule | None = None
         if phone_number is not None or hostname is not None:
             self.sip_rule = SipRule(

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from constructs_pkg.prompt_bucket import CHIME_SERVICE_PRINCIPAL, PromptBucket
     from constructs_pkg.prompts import Prompt, UnknownPromptError, WavPrompts
     from constructs_pkg.sip_media_application import SipMediaApplication
+    from constructs_pkg.sip_message_logs import SipMessageLogs
     from constructs_pkg.sip_rule import SipRule, SipRuleTarget
 
 _EXPORTS = {
@@ -22,6 +23,7 @@ _EXPORTS = {
     "UnknownPromptError": "constructs_pkg.prompts",
     "WavPrompts": "constructs_pkg.prompts",
     "SipMediaApplication": "constructs_pkg.sip_media_application",
+    "SipMessageLogs": "constructs_pkg.sip_message_logs",
     "SipRule": "constructs_pkg.sip_rule",
     "SipRuleTarget": "constructs_pkg.sip_rule",
 }
@@ -31,6 +33,7 @@ __all__ = [
     "Prompt",
     "PromptBucket",
     "SipMediaApplication",
+    "SipMessageLogs",
     "SipRule",
     "SipRuleTarget",
     "UnknownPromptError",

@@ -14,26 +14,13 @@ from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
-from constructs_pkg._checks import (
-    BASIC_EXECUTION_ROLE,
-    DEPLOY_TIME_CONCURRENCY,
-    INLINE_POLICY,
-    LOG_GROUP_KMS,
-    MEMORY_SIZE,
-    Concern,
-    FunctionExemptions,
-    exempt,
-    exempt_function,
-    resources_of_type,
-)
-from constructs_pkg._lambda import package_function
-from constructs_pkg._nag import AWS_SOLUTIONS, acknowledge, finding, wildcard_resource_finding
+from constructs_pkg._checks import Concern, exempt
+from constructs_pkg._nag import AWS_SOLUTIONS, finding
 from constructs_pkg._props import Problems, describe
+from constructs_pkg._provider import chime_api_provider
 from constructs_pkg.handlers import CHIME_NAME, E164_NUMBER, HOSTNAME, SIP_RULE_ACTIONS, SMA_ID
 from constructs_pkg.sip_media_application import (
     PHONE_NUMBER_REGIONS,
@@ -41,46 +28,14 @@ from constructs_pkg.sip_media_application import (
     SipMediaApplication,
 )
 
-# The handler keeps one deadline per event, from the Lambda context's remaining time
-# (handlers/sip_rule.py: CALL_SECONDS, RESPONSE_SECONDS): it fails with the cause before this.
-HANDLER_TIMEOUT = cdk.Duration.minutes(2)
-
 # The handler's chime:*SipRule statement on Resource "*".
 SIP_RULE_API_ON_ANY_RESOURCE = Concern(
     (finding(AWS_SOLUTIONS, "IAM5") + "[Resource::*]",), checkov=("CKV_AWS_111",)
-)
-# Why the handler is safe without what the compliance checks ask of every function.
-HANDLER_EXEMPTIONS = FunctionExemptions(
-    concurrency=DEPLOY_TIME_CONCURRENCY,
-    dead_letter="The provider framework invokes the handler synchronously and reports its "
-    "error to CloudFormation, which fails and rolls back the stack operation; Lambda sends "
-    "only asynchronous invocations to a dead-letter queue, so one would stay empty.",
-    vpc="The handler calls only the public chime-sdk-voice API; there is no VPC resource for "
-    "it to reach, and inside a VPC it would need a route out (a NAT gateway) just to reach "
-    "that API.",
-    tracing="A deploy-time custom-resource handler without the X-Ray SDK: active tracing would "
-    "record only the invocation, while the handler already logs every API call with its "
-    "outcome and duration.",
 )
 HANDLER_LOGS = (
     "The handler logs one line per chime-sdk-voice call (operation, rule name, outcome, "
     "milliseconds) and the rule ids it adopts or replaces: deployment facts with no caller data "
     "and no secrets. CloudWatch Logs encrypts all log data at rest already."
-)
-# aws-cdk-lib's provider framework function: the same questions, answered for it.
-FRAMEWORK_EXEMPTIONS = FunctionExemptions(
-    concurrency=DEPLOY_TIME_CONCURRENCY,
-    dead_letter="aws-cdk-lib's provider framework answers CloudFormation's pre-signed response "
-    "URL itself, FAILED with the handler's error included, so a failure fails the stack "
-    "operation visibly; an event parked in a dead-letter queue could not be answered later.",
-    vpc="aws-cdk-lib's provider framework only invokes this construct's handler through the "
-    "Lambda API and answers CloudFormation's pre-signed S3 URL; there is no VPC resource for "
-    "it to reach.",
-    tracing="aws-cdk-lib's provider framework offers no tracing setting; each run is one "
-    "CloudFormation event, recorded in the stack's events and in the ProviderLogs group.",
-    environment="Its only variable is USER_ON_EVENT_FUNCTION_ARN, the ARN of this construct's "
-    "handler, which the template shows anyway; Lambda encrypts it at rest with its AWS "
-    "managed key.",
 )
 
 
@@ -138,11 +93,7 @@ class SipRule(Construct):
             self.trigger_type, self.trigger_value = "RequestUriHostname", str(request_uri_hostname)
         _claim_trigger(self)
 
-        handler = self._handler()
-        provider_logs = logs.LogGroup(
-            self, "ProviderLogs", retention=logs.RetentionDays.THREE_MONTHS
-        )
-        provider = cr.Provider(self, "Provider", on_event_handler=handler, log_group=provider_logs)
+        provider = self._provider()
         self.resource = cdk.CustomResource(
             self,
             "Resource",
@@ -163,87 +114,24 @@ class SipRule(Construct):
             },
         )
         self.sip_rule_id: str = self.resource.ref
-        self._acknowledge_provider(provider, provider_logs)
 
-    def _handler(self) -> lambda_.Function:
-        """The Lambda that calls the chime-sdk-voice API, allowed those calls and its logs only."""
-        function = package_function(
+    def _provider(self) -> cr.Provider:
+        """The provider of the handler, which may make the SIP rule API calls and no others."""
+        made = chime_api_provider(
             self,
-            "Handler",
-            folder="handlers",
             handler="handlers.sip_rule.on_event",
-            memory_size=256,
-            timeout=HANDLER_TIMEOUT,
-            log_retention=logs.RetentionDays.THREE_MONTHS,
             description="Custom resource: a Chime SIP rule (chime-sdk-voice API).",
             role_description="Creates, updates, deletes one Chime SIP rule; writes its logs.",
-            exemptions=HANDLER_EXEMPTIONS,
-            log_encryption=HANDLER_LOGS,
-        )
-        role = function.role
-        assert role is not None, "package_function always gives the function a role"
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(SIP_RULE_ACTIONS), resources=["*"])
+            handler_logs=HANDLER_LOGS,
+            statements=[iam.PolicyStatement(actions=list(SIP_RULE_ACTIONS), resources=["*"])],
         )
         exempt(
-            role.node.find_child("DefaultPolicy"),
+            made.role.node.find_child("DefaultPolicy"),
             SIP_RULE_API_ON_ANY_RESOURCE,
             "GetSipRule and DeleteSipRule support no resource-level permissions, and SIP rules "
             "have no resource type; the actions are limited to the SIP rule API.",
         )
-        return function
-
-    def _acknowledge_provider(self, provider: cr.Provider, log_group: logs.LogGroup) -> None:
-        """Findings on aws-cdk-lib's provider framework function, each with why it is safe."""
-        framework = provider.node.find_child("framework-onEvent")
-        exempt_function(framework, FRAMEWORK_EXEMPTIONS)
-        exempt(
-            framework,
-            MEMORY_SIZE,
-            "aws-cdk-lib's provider framework only relays one CloudFormation event to the "
-            "handler and posts the answer; Lambda's default 128 MB is ample for that, and the "
-            "Provider offers no memory setting.",
-        )
-        exempt(
-            log_group,
-            LOG_GROUP_KMS,
-            "The provider framework logs at level FATAL only, so this group holds Lambda's "
-            "start, end and report lines and fatal errors: no caller data and no secrets. "
-            "CloudWatch Logs encrypts all log data at rest already.",
-        )
-        role = framework.node.find_child("ServiceRole")
-        # lambda:GetFunction on the handler goes to a policy of its own with
-        # @aws-cdk/aws-lambda:createNewPoliciesWithAddToRolePolicy, else to DefaultPolicy.
-        default_policy = role.node.find_child("DefaultPolicy").node.default_child
-        for policy in resources_of_type(framework, "AWS::IAM::Policy"):
-            if policy is not default_policy:
-                exempt(
-                    policy,
-                    INLINE_POLICY,
-                    "aws-cdk-lib's provider framework adds lambda:GetFunction on this "
-                    "construct's handler only, inline in its own role: bound to that role "
-                    "alone and deleted with it.",
-                )
-        exempt(
-            role,
-            BASIC_EXECUTION_ROLE,
-            "aws-cdk-lib gives its provider framework's role AWSLambdaBasicExecutionRole, which "
-            "allows only creating log groups and streams and putting log events: it reads no "
-            "log and reaches no other service.",
-        )
-        handler_arn = provider.on_event_handler.function_arn
-        acknowledge(
-            role.node.find_child("DefaultPolicy"),
-            wildcard_resource_finding(role, "AwsSolutions::AwsSolutions-IAM5", f"{handler_arn}:*"),
-            "The provider framework may invoke any version of this construct's own handler "
-            "function, and nothing else.",
-        )
-        exempt(
-            role.node.find_child("DefaultPolicy"),
-            INLINE_POLICY,
-            "aws-cdk-lib's provider framework keeps lambda:InvokeFunction on this construct's "
-            "handler inline in its own role: bound to that role alone and deleted with it.",
-        )
+        return made.provider
 
 
 def _check(

@@ -5,8 +5,10 @@ Stacks (us-east-1, account 123456789012):
 - ``BucketOnly``: a PromptBucket and one grant_play.
 - ``PromptsOnly``: a PromptBucket and WavPrompts, no SMA (bring your own).
 - ``SmaOnly``: a SipMediaApplication around the user's function, no prompts.
-- ``Own``: PromptBucket, WavPrompts, the sample handler's SMA and a phone-number SipRule.
-- ``Brought``: the user's bucket and function, wrapped, with a host-name SipRule.
+- ``Own``: PromptBucket, WavPrompts, the sample handler's SMA, a phone-number SipRule and
+  SipMessageLogs.
+- ``Brought``: the user's bucket and function, wrapped, with a host-name SipRule and
+  SipMessageLogs into the user's existing log group (``create_log_group=False``).
 
 The user's own resources (``USER_PATHS``) are the user's to make compliant; the matrix
 holds the constructs to every cdk-nag pack.
@@ -22,7 +24,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 
 from app import add_compliance_packs
-from constructs_pkg import PromptBucket, SipMediaApplication, SipRule, WavPrompts
+from constructs_pkg import PromptBucket, SipMediaApplication, SipMessageLogs, SipRule, WavPrompts
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
 SMA_ARN = "arn:aws:chime:us-east-1:123456789012:sma/0f0e0d0c-0b0a-4000-8000-000000000001"
@@ -70,6 +72,7 @@ def build(context: dict[str, Any], outdir: Path, prompts_dir: Path) -> cdk.App:
     )
     own_sma = SipMediaApplication(own, "Sma", prompts=[own_prompts])
     SipRule(own, "Rule", sip_media_application=own_sma, phone_number="+12065550100")
+    SipMessageLogs(own, "SipMessageLogs", sip_media_application=own_sma)
 
     brought = cdk.Stack(app, "Brought", env=ENV)
     user_bucket = s3.Bucket(brought, "UserBucket", enforce_ssl=True)
@@ -87,6 +90,9 @@ def build(context: dict[str, Any], outdir: Path, prompts_dir: Path) -> cdk.App:
         "Rule",
         sip_media_application=brought_sma,
         request_uri_hostname="abcdef1ghij2klmno3pqr4.voiceconnector.chime.aws",
+    )
+    SipMessageLogs(
+        brought, "SipMessageLogs", sip_media_application=brought_sma, create_log_group=False
     )
 
     add_compliance_packs(app)

@@ -23,9 +23,11 @@ STACK = "PlayAudioStack"
 PACKS = ["AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "Serverless"]
 SIP_RULE_CONTEXT = {"phoneNumber": "+12065550100"}
 
-# aws-cdk-lib's singleton BucketDeployment handler and the SIP rule's provider framework.
+# aws-cdk-lib's singleton BucketDeployment handler and the provider frameworks of the SIP
+# rule and of the SIP message logs.
 DEPLOY = "Custom::CDKBucketDeployment8693BB64968944B69AAFB0CC9EB8756C256MiB512MiB"
 FRAMEWORK = "SipRule/Provider/framework-onEvent"
+LOGS_FRAMEWORK = "SipMessageLogs/Provider/framework-onEvent"
 
 # What every Lambda function here lacks: reserved concurrency, a DLQ, a VPC, tracing.
 FUNCTION = {
@@ -84,6 +86,18 @@ EXPECTED_DEFAULT: dict[str, set[str]] = {
     "Sma/Handler/Resource": FUNCTION,
     "Sma/HandlerLogs/Resource": LOG_GROUP,
     "Sma/HandlerRole/DefaultPolicy/Resource": INLINE_POLICY,
+    # The handler's chime:PutSipMediaApplicationLoggingConfiguration names the SMA's ARN: no
+    # IAM5. The SIP message log group lacks only a customer-managed KMS key.
+    "SipMessageLogs/SipMessages/Resource": LOG_GROUP,
+    "SipMessageLogs/Handler/Resource": FUNCTION,
+    "SipMessageLogs/HandlerLogs/Resource": LOG_GROUP,
+    "SipMessageLogs/HandlerRole/DefaultPolicy/Resource": INLINE_POLICY,
+    f"{LOGS_FRAMEWORK}/Resource": FUNCTION | {"Serverless::Serverless-LambdaDefaultMemorySize"},
+    "SipMessageLogs/ProviderLogs/Resource": LOG_GROUP,
+    f"{LOGS_FRAMEWORK}/ServiceRole/Resource": {BASIC_EXECUTION_ROLE},
+    f"{LOGS_FRAMEWORK}/ServiceRole/DefaultPolicy/Resource": INLINE_POLICY
+    | {"AwsSolutions::AwsSolutions-IAM5[Resource::<SipMessageLogsHandlerA432E23E.Arn>:*]"},
+    f"{LOGS_FRAMEWORK}/inlinePolicyAddedToExecutionRole-0/Resource": INLINE_POLICY,
 }
 EXPECTED_SIP_RULE: dict[str, set[str]] = {
     **EXPECTED_DEFAULT,

@@ -48,6 +48,11 @@ EXPECTED_CHECKOV_SKIPS = {
     "SipRuleHandlerRoleDefaultPolicyD965ED43": ["CKV_AWS_111"],
     "SipRuleProviderframeworkonEvent0E6F8317": [*FUNCTION, ENVIRONMENT_KMS],
     "SipRuleProviderLogsFC293FCC": LOG_GROUP_KMS,
+    "SipMessageLogsSipMessagesDD8C2D4C": LOG_GROUP_KMS,
+    "SipMessageLogsHandlerA432E23E": FUNCTION,
+    "SipMessageLogsHandlerLogs7DCF1366": LOG_GROUP_KMS,
+    "SipMessageLogsProviderframeworkonEvent602E3BB5": [*FUNCTION, ENVIRONMENT_KMS],
+    "SipMessageLogsProviderLogsEDC02FF8": LOG_GROUP_KMS,
 }
 # Logical id -> cfn-lint rules ignored in its Metadata: every Lambda function (W3005).
 EXPECTED_CFN_LINT_IGNORES = {
@@ -55,6 +60,8 @@ EXPECTED_CFN_LINT_IGNORES = {
     "SmaHandler09BF2B4F": ["W3005"],
     "SipRuleHandler0E627FF3": ["W3005"],
     "SipRuleProviderframeworkonEvent0E6F8317": ["W3005"],
+    "SipMessageLogsHandlerA432E23E": ["W3005"],
+    "SipMessageLogsProviderframeworkonEvent602E3BB5": ["W3005"],
 }
 
 

@@ -53,6 +53,13 @@ PINNED = {
     # and trigger, adopts) the rule for the same number, then deleting the old resource
     # disables and deletes a rule for that number: the number stops routing.
     "SIP rule": ("SipRuleDEE1758C", "Custom::ChimeSipRule"),
+    # The SMA's SIP message log group (RETAIN, named /aws/ChimeSipMediaApplicationSipMessages/
+    # <SMA id>). A new id means a new AWS::Logs::LogGroup of the same name while the old one
+    # still exists: CloudFormation fails the deploy with "already exists".
+    "SIP message log group": ("SipMessageLogsSipMessagesDD8C2D4C", "AWS::Logs::LogGroup"),
+    # The logging setting. A new id turns logging on from the new resource, then the old
+    # one's Delete turns it OFF on the same SMA: no SIP message logs until the next deploy.
+    "SIP message logging": ("SipMessageLogs82DBA282", "Custom::ChimeSipMessageLogs"),
 }
 
 
@@ -78,6 +85,8 @@ def construct_of(stack: PlayAudioStack, name: str) -> cdk.CfnElement:
         "handler log group": lambda: stack.sma.log_group,
         "SIP media application": lambda: stack.sma.resource,
         "SIP rule": lambda: stack.sip_rule and stack.sip_rule.resource,
+        "SIP message log group": lambda: stack.sip_message_logs.log_group,
+        "SIP message logging": lambda: stack.sip_message_logs.resource,
     }
     scope = scopes[name]()
     assert scope is not None, f"PlayAudioStack has no {name}"

@@ -160,6 +160,8 @@ def test_only_the_handlers_are_shipped(make_bare_app: Callable[..., cdk.App]) ->
     assert sorted(p.relative_to(asset).as_posix() for p in asset.rglob("*")) == [
         "handlers",
         "handlers/__init__.py",
+        "handlers/_deadline.py",
+        "handlers/sip_message_logs.py",
         "handlers/sip_rule.py",
     ]
 

@@ -26,7 +26,14 @@ from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from app import build_app
-from constructs_pkg import PromptBucket, SipMediaApplication, SipRule, SipRuleTarget, WavPrompts
+from constructs_pkg import (
+    PromptBucket,
+    SipMediaApplication,
+    SipMessageLogs,
+    SipRule,
+    SipRuleTarget,
+    WavPrompts,
+)
 from tests.audio import wavgen
 from tests.snapshot_utils import normalize_template
 
@@ -115,6 +122,15 @@ def test_sip_rule(make_bare_app: MakeApp, snapshot_json: SnapshotAssertion) -> N
         failover_targets=[FAILOVER],
         name="Snapshot main number",
     )
+
+    assert template_of(stack) == snapshot_json
+
+
+def test_sip_message_logs(make_bare_app: MakeApp, snapshot_json: SnapshotAssertion) -> None:
+    stack = fixed_stack(make_bare_app)
+    function = lambda_.Function.from_function_arn(stack, "Ivr", FUNCTION_ARN)
+    sma = SipMediaApplication(stack, "Sma", function=function, name="Snapshot IVR")
+    SipMessageLogs(stack, "SipMessageLogs", sip_media_application=sma)
 
     assert template_of(stack) == snapshot_json
 

@@ -37,3 +37,11 @@ as an optional resource type, but the handler lists rules unfiltered and disable
 rules without naming targets, and how an SMA-scoped grant treats such calls is not
 documented.
 """
+
+SIP_MESSAGE_LOGS_ACTIONS: tuple[str, ...] = ("chime:PutSipMediaApplicationLoggingConfiguration",)
+"""The IAM actions ``sip_message_logs`` calls; grant them on the SMA's ARN only.
+
+The handler sets the setting and reads the answer of the Put; it calls no Get. The action
+acts on one SIP media application (``arn:${Partition}:chime:${Region}:${Account}:sma/${Id}``),
+so the grant names that ARN, not ``*``.
+"""

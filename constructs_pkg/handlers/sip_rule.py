@@ -32,35 +32,23 @@ Behaviour:
   never named a rule, so Delete succeeds without calling the API. A UUID that is
   not a rule (a request id) answers NotFoundException.
 
-Retries: ThrottledClientException, ServiceUnavailableException,
-ServiceFailureException and connection errors (a timeout included), with the
-backoff in ``BACKOFF_SECONDS`` (7 attempts per step at most). Calls that carry
-targets also retry NotFoundException and a BadRequestException that mentions the
-SIP media application: right after an SMA is created, outside us-east-1
-especially, the SIP rule API may not see it yet. DeleteSipRule also retries
-ConflictException (the disable may not be visible yet). A retried create lists
-again first, so an attempt that did succeed is adopted, not duplicated. Any
-other error fails at once, naming the rule and the API error.
+Retries and deadline: ``_deadline.Deadline``, one per event, shared by every step
+(ThrottledClientException, ServiceUnavailableException, ServiceFailureException and
+connection errors, with ``BACKOFF_SECONDS``; a retry the Lambda timeout would cut short is
+not taken, and the handler raises, naming the rule, the last API error, the attempts and
+the time spent). Calls that carry targets also retry NotFoundException and a
+BadRequestException that mentions the SIP media application: right after an SMA is
+created, outside us-east-1 especially, the SIP rule API may not see it yet. DeleteSipRule
+also retries ConflictException (the disable may not be visible yet). A retried create
+lists again first, so an attempt that did succeed is adopted, not duplicated. Any other
+error fails at once, naming the rule and the API error.
 
-Deadline: one per event, shared by every step. It comes from the context's
-``get_remaining_time_in_millis`` (``DEFAULT_REMAINING_SECONDS`` without one)
-less ``RESPONSE_SECONDS`` to hand the answer back, and an API call starts only
-if its worst case, ``CALL_SECONDS`` (the client's connect plus read timeout),
-fits before it. A retry whose sleep would not leave that room is not taken: the
-handler raises, naming the rule, the last API error, the attempts and the time
-spent, and the provider framework reports that as the FAILED reason instead of
-Lambda's "Task timed out".
-
-Why here and not elsewhere: botocore's standard and adaptive retry modes do not
-know the Lambda deadline (their sleeps can cross it just the same), do not
-retry chime-sdk-voice's ThrottledClientException (modeled, without the
-retryable trait) nor the new-SMA errors, and would re-send a create without
-listing first; so botocore's own retries are off and this is the only retry
-loop. The provider framework's ``is_complete_handler`` (with
-``query_interval``/``total_timeout``) is for polling long asynchronous work;
-every call here is synchronous and the waits are seconds, while it would add a
-second Lambda, a Step Functions state machine and their roles and logs (each
-with its own compliance findings) to every stack.
+Why not elsewhere: botocore's retry modes do not know the Lambda deadline and would
+re-send a create without listing first (``_deadline`` says more). The provider framework's
+``is_complete_handler`` (with ``query_interval``/``total_timeout``) is for polling long
+asynchronous work; every call here is synchronous and the waits are seconds, while it would
+add a second Lambda, a Step Functions state machine and their roles and logs (each with its
+own compliance findings) to every stack.
 
 IAM: ``REQUIRED_ACTIONS``, on Resource ``*`` (why: ``handlers.SIP_RULE_ACTIONS``).
 Logging: one line per API call, its fields passed as ``extra`` so that Lambda's
@@ -72,18 +60,20 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
 
 import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.exceptions import ClientError
 
 from . import CHIME_NAME, E164_NUMBER, HOSTNAME, SIP_RULE_ACTIONS
+from ._deadline import BACKOFF_SECONDS as BACKOFF_SECONDS
+from ._deadline import CALL_SECONDS as CALL_SECONDS
+from ._deadline import CLIENT_CONFIG, Deadline, error_code, log_event, remaining_seconds
+from ._deadline import DEFAULT_REMAINING_SECONDS as DEFAULT_REMAINING_SECONDS
+from ._deadline import RESPONSE_SECONDS as RESPONSE_SECONDS
 
 if TYPE_CHECKING:
     from mypy_boto3_chime_sdk_voice.client import ChimeSDKVoiceClient
@@ -93,25 +83,6 @@ if TYPE_CHECKING:
     )
 
 REQUIRED_ACTIONS: tuple[str, ...] = SIP_RULE_ACTIONS
-
-BACKOFF_SECONDS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, 16.0)
-"""Sleeps between the attempts of one step: 7 attempts at most, if the deadline allows."""
-
-_CONNECT_TIMEOUT_SECONDS = 5
-_READ_TIMEOUT_SECONDS = 10
-CALL_SECONDS: float = _CONNECT_TIMEOUT_SECONDS + _READ_TIMEOUT_SECONDS
-"""The longest one API call can take: the client's connect timeout plus its read timeout.
-
-The read timeout bounds each wait for data; these small JSON answers come in one read.
-"""
-RESPONSE_SECONDS: float = 3.0
-"""Kept free at the end of the invocation to return the answer or error to the framework.
-
-The framework posts to CloudFormation from its own function (15-minute timeout), so
-this only covers Lambda's hand-back of the result, the last log lines and clock jitter.
-"""
-DEFAULT_REMAINING_SECONDS: float = 120.0
-"""The time budget when the context cannot tell (a local call): the construct's Lambda timeout."""
 
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
@@ -133,17 +104,6 @@ _RULE_ID_RE = re.compile(
 )
 _SMA_MENTION_RE = re.compile(r"sip[ _-]?media[ _-]?application|\bSMA\b", re.IGNORECASE)
 
-_TRANSIENT_CODES = frozenset(
-    {"ThrottledClientException", "ServiceUnavailableException", "ServiceFailureException"}
-)
-_CLIENT_CONFIG = Config(
-    retries={"total_max_attempts": 1},
-    connect_timeout=_CONNECT_TIMEOUT_SECONDS,
-    read_timeout=_READ_TIMEOUT_SECONDS,
-)
-
-_T = TypeVar("_T")
-
 
 class PropertyError(ValueError):
     """The resource properties are not a valid SIP rule."""
@@ -151,14 +111,6 @@ class PropertyError(ValueError):
 
 class SipRuleError(RuntimeError):
     """A SIP rule API call failed for good."""
-
-
-class _NoTimeForCall(Exception):
-    """An API call might not finish before the deadline, so it was not started."""
-
-    def __init__(self, operation: str) -> None:
-        super().__init__(operation)
-        self.operation = operation
 
 
 class Response(TypedDict):
@@ -289,23 +241,8 @@ def _is_rule_id(physical_id: str) -> bool:
     return bool(_RULE_ID_RE.fullmatch(physical_id))
 
 
-def _error_code(err: ClientError) -> str:
-    return err.response.get("Error", {}).get("Code", "")
-
-
-def _describe(err: Exception) -> str:
-    if isinstance(err, ClientError):
-        message = err.response.get("Error", {}).get("Message", "")
-        return f"{err.operation_name} returned {_error_code(err)}: {message}"
-    return f"{type(err).__name__}: {err}"
-
-
-def _never(err: ClientError) -> bool:
-    return False
-
-
 def _is_conflict(err: ClientError) -> bool:
-    return _error_code(err) == "ConflictException"
+    return error_code(err) == "ConflictException"
 
 
 def _targets_not_visible(spec: RuleSpec) -> Callable[[ClientError], bool]:
@@ -317,7 +254,7 @@ def _targets_not_visible(spec: RuleSpec) -> Callable[[ClientError], bool]:
     sma_ids = [t.sma_id for t in spec.targets]
 
     def predicate(err: ClientError) -> bool:
-        code = _error_code(err)
+        code = error_code(err)
         message = err.response.get("Error", {}).get("Message", "")
         mentions_sma = bool(_SMA_MENTION_RE.search(message)) or any(i in message for i in sma_ids)
         return code == "NotFoundException" or (code == "BadRequestException" and mentions_sma)
@@ -327,52 +264,16 @@ def _targets_not_visible(spec: RuleSpec) -> Callable[[ClientError], bool]:
 
 def _log(level: int, event: str, **fields: str | int | float) -> None:
     """One line: readable as text, and ``fields`` become keys under Lambda's JSON format."""
-    details = " ".join(f"{key}={value}" for key, value in fields.items())
-    logger.log(level, "%s %s", event, details, extra=fields)
+    log_event(logger, level, event, **fields)
 
 
 class _SipRules:
     """The SIP rule operations, over one client, with retries within one deadline."""
 
-    def __init__(
-        self,
-        client: ChimeSDKVoiceClient,
-        sleep: Callable[[float], None],
-        clock: Callable[[], float],
-        remaining_s: float,
-    ) -> None:
+    def __init__(self, client: ChimeSDKVoiceClient, deadline: Deadline) -> None:
         self._client = client
-        self._sleep = sleep
-        self._clock = clock
-        self._budget_s = remaining_s
-        self._start = clock()
-        self._last_call_start = self._start + remaining_s - RESPONSE_SECONDS - CALL_SECONDS
-        self._operation = ""
-
-    def _time_left(self) -> float:
-        """Seconds until the last moment an API call may start (negative once past it)."""
-        return self._last_call_start - self._clock()
-
-    @contextmanager
-    def _call(self, operation: str, rule: str) -> Iterator[None]:
-        """Start an API call only if it fits the deadline; log it: operation, rule, outcome, ms."""
-        if self._time_left() < 0:
-            raise _NoTimeForCall(operation)
-        self._operation = operation
-        start = self._clock()
-        outcome = "ok"
-        try:
-            yield
-        except ClientError as err:
-            outcome = _error_code(err)
-            raise
-        except Exception as err:
-            outcome = type(err).__name__
-            raise
-        finally:
-            level = logging.INFO if outcome == "ok" else logging.WARNING
-            ms = round((self._clock() - start) * 1000)
-            _log(level, "api_call", api=operation, rule=rule, outcome=outcome, ms=ms)
+        self._call = deadline.call
+        self._retrying = deadline.retrying
 
     def create_or_adopt(self, spec: RuleSpec) -> str:
         """Return the id of an enabled rule matching ``spec``, adopting an existing one."""
@@ -461,7 +362,7 @@ class _SipRules:
                 with self._call("GetSipRule", rule_id):
                     return self._client.get_sip_rule(SipRuleId=rule_id)["SipRule"]
             except ClientError as err:
-                if _error_code(err) == "NotFoundException":
+                if error_code(err) == "NotFoundException":
                     return None
                 raise
 
@@ -473,7 +374,7 @@ class _SipRules:
             with self._call("UpdateSipRule", name):
                 self._client.update_sip_rule(SipRuleId=rule_id, Name=name, Disabled=True)
         except ClientError as err:
-            if _error_code(err) == "NotFoundException":
+            if error_code(err) == "NotFoundException":
                 return False
             raise
         return True
@@ -483,65 +384,8 @@ class _SipRules:
             with self._call("DeleteSipRule", rule_id):
                 self._client.delete_sip_rule(SipRuleId=rule_id)
         except ClientError as err:
-            if _error_code(err) != "NotFoundException":
+            if error_code(err) != "NotFoundException":
                 raise
-
-    def _retrying(
-        self,
-        what: str,
-        rule: str,
-        step: Callable[[], _T],
-        also_retry: Callable[[ClientError], bool] = _never,
-    ) -> _T:
-        """Run ``step``, retrying transient errors with ``BACKOFF_SECONDS`` within the deadline."""
-        attempt = 0
-        error: Exception | None = None
-        cause = ""
-        while True:
-            attempt += 1
-            try:
-                return step()
-            except _NoTimeForCall as late:
-                why = f"{late.operation} might not finish before the Lambda timeout"
-                raise self._out_of_time(what, rule, why, cause, attempt - 1) from error
-            except ClientError as err:
-                if _error_code(err) not in _TRANSIENT_CODES and not also_retry(err):
-                    raise SipRuleError(
-                        f"Could not {what} SIP rule {rule!r}: {_describe(err)}"
-                    ) from err
-                error, cause = err, _describe(err)
-            except (BotoConnectionError, HTTPClientError) as err:
-                error, cause = err, f"{self._operation} failed: {_describe(err)}"
-            if attempt > len(BACKOFF_SECONDS):
-                message = f"after {attempt} attempts: {cause}"
-                raise SipRuleError(f"Could not {what} SIP rule {rule!r} {message}") from error
-            delay = BACKOFF_SECONDS[attempt - 1]
-            if delay > self._time_left():
-                why = f"a retry in {delay:g} s might not finish before the Lambda timeout"
-                raise self._out_of_time(what, rule, why, cause, attempt) from error
-            _log(
-                logging.WARNING,
-                "retry",
-                step=what,
-                rule=rule,
-                attempt=attempt,
-                sleep_s=delay,
-                error=cause,
-            )
-            self._sleep(delay)
-
-    def _out_of_time(
-        self, what: str, rule: str, why: str, cause: str, attempts: int
-    ) -> SipRuleError:
-        """A step stopped by the deadline: the last API error (``cause``), attempts, time spent."""
-        spent = f"{self._clock() - self._start:.1f} s of {self._budget_s:.1f} s"
-        if not attempts:
-            return SipRuleError(f"Could not {what} SIP rule {rule!r}: {why} ({spent} spent)")
-        counted = f"{attempts} attempt{'s' if attempts > 1 else ''}"
-        return SipRuleError(
-            f"Could not {what} SIP rule {rule!r}: {cause}; "
-            f"stopped after {counted} in {spent}, as {why}"
-        )
 
 
 def handle(
@@ -556,7 +400,16 @@ def handle(
     The deadline starts now, from ``context``'s remaining time; ``sleep`` and ``clock``
     (seconds, monotonic) are injectable so that tests simulate time.
     """
-    rules = _SipRules(client, sleep, clock, _remaining_seconds(context))
+    deadline = Deadline(
+        logger=logger,
+        subject="SIP rule",
+        subject_field="rule",
+        error_type=SipRuleError,
+        sleep=sleep,
+        clock=clock,
+        remaining_s=remaining_seconds(context),
+    )
+    rules = _SipRules(client, deadline)
     request_type = event.get("RequestType")
     if request_type == "Delete":
         physical_id = str(event.get("PhysicalResourceId", ""))
@@ -577,15 +430,7 @@ def handle(
 @cache
 def _default_client() -> ChimeSDKVoiceClient:
     """Created on first use, so importing this module makes no client."""
-    return boto3.client("chime-sdk-voice", config=_CLIENT_CONFIG)
-
-
-def _remaining_seconds(context: object) -> float:
-    """The invocation's remaining time; ``DEFAULT_REMAINING_SECONDS`` if ``context`` can't tell."""
-    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
-    if not callable(remaining_ms):
-        return DEFAULT_REMAINING_SECONDS
-    return float(remaining_ms()) / 1000
+    return boto3.client("chime-sdk-voice", config=CLIENT_CONFIG)
 
 
 def on_event(event: Mapping[str, Any], context: object) -> Response:
