@@ -5,8 +5,10 @@ them, so they are module constants to import, never strings to retype.
 
 Every metric is a Count of 1 per occurrence, in namespace :data:`NAMESPACE`
 (the sample handler reads ``METRICS_NAMESPACE``), with the dimension sets of
-:data:`DIMENSION_SETS`: each metric by ``SipMediaApplicationId``, and
-``ActionFailures`` also by ``ErrorType`` and by ``Action`` + ``ErrorType``.
+:data:`DIMENSION_SETS`: each metric by ``SipMediaApplicationId`` and by
+``FunctionName`` (the handler's), and ``ActionFailures`` also by SMA +
+``ErrorType``, SMA + ``Action`` + ``ErrorType``, and ``FunctionName`` +
+``ErrorType``.
 Dimension values are bounded (cardinality and CloudWatch's rules): the SMA id
 or ``"unknown"``, one of :data:`ERROR_TYPES`, a known action type or
 ``"Other"``. No call id, transaction id, phone number or free text ever goes
@@ -49,6 +51,7 @@ encoder :func:`json.dumps` itself uses (``_json.encode_basestring_ascii``).
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -62,6 +65,10 @@ if TYPE_CHECKING:
 NAMESPACE = "ChimePlayAudio"
 
 SMA_DIMENSION = "SipMediaApplicationId"
+# The handler's own function name: what the alarms watch. An alarm by SMA id would
+# reference the SMA, which references the alias, whose rollout references the alarms:
+# CloudFormation refuses the cycle. The name comes from Lambda's AWS_LAMBDA_FUNCTION_NAME.
+FUNCTION_DIMENSION = "FunctionName"
 ACTION_DIMENSION = "Action"
 ERROR_TYPE_DIMENSION = "ErrorType"
 
@@ -83,17 +90,19 @@ UNKNOWN = "unknown"
 OTHER = "Other"
 ERROR_TYPES = ("InvalidAudioSource", "SystemException", "InvalidActionParameter", OTHER)
 
-_BY_SMA = ((SMA_DIMENSION,),)
+_BY_SMA_AND_FUNCTION = ((SMA_DIMENSION,), (FUNCTION_DIMENSION,))
 DIMENSION_SETS: dict[str, tuple[tuple[str, ...], ...]] = {
-    CALLS_STARTED: _BY_SMA,
+    CALLS_STARTED: _BY_SMA_AND_FUNCTION,
     ACTION_FAILURES: (
         (SMA_DIMENSION,),
         (SMA_DIMENSION, ERROR_TYPE_DIMENSION),
         (SMA_DIMENSION, ACTION_DIMENSION, ERROR_TYPE_DIMENSION),
+        (FUNCTION_DIMENSION,),
+        (FUNCTION_DIMENSION, ERROR_TYPE_DIMENSION),
     ),
-    FALLBACK_PROMPTS_PLAYED: _BY_SMA,
-    INVALID_LAMBDA_RESPONSES: _BY_SMA,
-    MALFORMED_EVENTS: _BY_SMA,
+    FALLBACK_PROMPTS_PLAYED: _BY_SMA_AND_FUNCTION,
+    INVALID_LAMBDA_RESPONSES: _BY_SMA_AND_FUNCTION,
+    MALFORMED_EVENTS: _BY_SMA_AND_FUNCTION,
 }
 """The dimension sets of each metric; a metric not listed gets one set: all its dimensions."""
 
@@ -104,6 +113,9 @@ _SMA_ID_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ
 _NAMESPACE_CHARS = frozenset(
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ._-/#: "
 )
+# Lambda function names: 1-64 of letters, digits, hyphens and underscores.
+MAX_FUNCTION_NAME_LENGTH = 64
+_FUNCTION_NAME_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_")
 MAX_NAMESPACE_LENGTH = 255
 MAX_NAME_LENGTH = 255
 MAX_DIMENSION_VALUE_LENGTH = 1024
@@ -177,6 +189,14 @@ def sma_id_of(event: object) -> str:
         and 0 < len(value) <= MAX_SMA_ID_LENGTH
         and _SMA_ID_CHARS.issuperset(value)
     ):
+        return value
+    return UNKNOWN
+
+
+def function_name() -> str:
+    """This function's name, from Lambda's AWS_LAMBDA_FUNCTION_NAME, else "unknown"."""
+    value = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
+    if 0 < len(value) <= MAX_FUNCTION_NAME_LENGTH and _FUNCTION_NAME_CHARS.issuperset(value):
         return value
     return UNKNOWN
 
@@ -331,7 +351,7 @@ def _event_dimensions(
     event: object, names: str | Iterable[str]
 ) -> tuple[tuple[str, ...], dict[str, str]]:
     wanted = (names,) if isinstance(names, str) else tuple(names)
-    dimensions = {SMA_DIMENSION: sma_id_of(event)}
+    dimensions = {SMA_DIMENSION: sma_id_of(event), FUNCTION_DIMENSION: function_name()}
     if ACTION_FAILURES in wanted:
         dimensions[ACTION_DIMENSION] = failed_action_of(event)
         dimensions[ERROR_TYPE_DIMENSION] = error_type_of(event)
@@ -347,8 +367,8 @@ def record_for_event(
 ) -> dict[str, Any]:
     """:func:`metric_record` with the dimensions taken, bounded, from an invocation event.
 
-    Always ``SipMediaApplicationId``; with ``ActionFailures`` also the failed
-    ``Action`` and its ``ErrorType``.
+    Always ``SipMediaApplicationId`` and ``FunctionName``; with ``ActionFailures``
+    also the failed ``Action`` and its ``ErrorType``.
     """
     wanted, dimensions = _event_dimensions(event, names)
     return metric_record(wanted, dimensions, namespace=namespace, timestamp_ms=timestamp_ms)

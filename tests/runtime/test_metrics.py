@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from runtime import emf, metrics
 from runtime import handler as handler_module
-from runtime.actions import validate_response
+from runtime.actions import ACTION_TYPES, validate_response
 from runtime.handler import handler, load_config
 
 from tests import hypothesis_profile  # noqa: F401  (deterministic CI profile)
@@ -33,11 +34,28 @@ from .test_handler_properties import configs, json_values, mutated_events, typed
 MakeEvent = Callable[..., dict[str, Any]]
 
 SMA_ID = "e88f4e49-dd21-4a3f-b538-bc84eae11505"  # conftest's CallDetails
+# A name as CloudFormation generates it (stack, logical id, suffix); set for every test.
+FUNCTION_NAME = "PlayAudioStack-SmaHandler5F0A1B2C-Xy9Z8w7V6u5T"
+# What the builders need besides the metric's own dimensions.
+BASE = {"SipMediaApplicationId": "a", "FunctionName": "f"}
 WELCOME_KEY = MANIFEST["welcome"]["key"]
 ERROR_KEY = MANIFEST["error"]["key"]
 CLOSED_KEY = MANIFEST["closed"]["key"]
 # Nothing that identifies a call or a caller may reach a metrics line.
 PRIVATE = (CALL_ID, TRANSACTION_ID, "+12065550100", "+15105550101", "123456789012")
+
+
+FALLBACK_LINE_DIMENSION_SETS = {
+    "ActionFailures": [
+        ["SipMediaApplicationId"],
+        ["SipMediaApplicationId", "ErrorType"],
+        ["SipMediaApplicationId", "Action", "ErrorType"],
+        ["FunctionName"],
+        ["FunctionName", "ErrorType"],
+    ],
+    "FallbackPromptsPlayed": [["SipMediaApplicationId"], ["FunctionName"]],
+}
+"""The dimension sets of the line a failed prompt with a fallback writes: the contract."""
 
 
 def failure(
@@ -57,6 +75,29 @@ def failure(
     }
 
 
+def expected_function_name() -> str:
+    """FunctionName as Lambda's AWS_LAMBDA_FUNCTION_NAME gives it, if it is a function name."""
+    value = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
+    return value if re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value) else "unknown"
+
+
+def check_dimensions(record: dict[str, Any]) -> None:
+    """Only the contract's dimensions, with bounded values; nothing else in the record."""
+    directives = record["_aws"]["CloudWatchMetrics"]
+    names = {definition["Name"] for d in directives for definition in d["Metrics"]}
+    dimensions = {key for d in directives for keys in d["Dimensions"] for key in keys}
+    assert dimensions <= {"SipMediaApplicationId", "FunctionName", "Action", "ErrorType"}
+    assert {"SipMediaApplicationId", "FunctionName"} <= dimensions
+    assert set(record) == {"_aws"} | dimensions | names
+    assert record["FunctionName"] == expected_function_name()
+    sma_id = record["SipMediaApplicationId"]
+    assert sma_id == "unknown" or re.fullmatch(r"[0-9A-Za-z_.:-]{1,64}", sma_id), sma_id
+    if "Action" in record:
+        assert record["Action"] in (*ACTION_TYPES, "Other")
+    if "ErrorType" in record:
+        assert record["ErrorType"] in metrics.ERROR_TYPES
+
+
 def records_in(output: str, private: tuple[str, ...] = PRIVATE) -> list[dict[str, Any]]:
     """The EMF records in captured stdout; every line must be one, valid, without ``private``."""
     records = []
@@ -66,6 +107,7 @@ def records_in(output: str, private: tuple[str, ...] = PRIVATE) -> list[dict[str
         assert errors == [], errors
         for text in private:
             assert text not in line
+        check_dimensions(record)
         records.append(record)
     return records
 
@@ -80,9 +122,11 @@ def counted(records: list[dict[str, Any]]) -> dict[str, float]:
 
 @pytest.fixture(autouse=True)
 def sample_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    """handler() reads the module's CONFIG; a fresh one-time failure warning per test."""
+    """handler() reads the module's CONFIG; a fresh one-time failure warning per test;
+    the function name Lambda sets in every execution environment."""
     monkeypatch.setattr(handler_module, "CONFIG", load_config(ENV))
     monkeypatch.setattr(handler_module, "_METRICS_FAILED", False)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME)
 
 
 Invoke = Callable[[object], tuple[dict[str, Any], list[dict[str, Any]]]]
@@ -109,11 +153,12 @@ def invoke(capsys: pytest.CaptureFixture[str]) -> Invoke:
 def test_contract_names_are_fixed() -> None:
     """Alarms and dashboards are built against these exact strings."""
     assert metrics.NAMESPACE == "ChimePlayAudio"
-    assert (metrics.SMA_DIMENSION, metrics.ACTION_DIMENSION, metrics.ERROR_TYPE_DIMENSION) == (
-        "SipMediaApplicationId",
-        "Action",
-        "ErrorType",
-    )
+    assert (
+        metrics.SMA_DIMENSION,
+        metrics.FUNCTION_DIMENSION,
+        metrics.ACTION_DIMENSION,
+        metrics.ERROR_TYPE_DIMENSION,
+    ) == ("SipMediaApplicationId", "FunctionName", "Action", "ErrorType")
     assert metrics.METRIC_NAMES == (
         "CallsStarted",
         "ActionFailures",
@@ -127,20 +172,31 @@ def test_contract_names_are_fixed() -> None:
         "InvalidActionParameter",
         "Other",
     )
-    sma = "SipMediaApplicationId"
+    sma, function = "SipMediaApplicationId", "FunctionName"
     expected_sets = {
-        "CallsStarted": ((sma,),),
-        "ActionFailures": ((sma,), (sma, "ErrorType"), (sma, "Action", "ErrorType")),
-        "FallbackPromptsPlayed": ((sma,),),
-        "InvalidLambdaResponses": ((sma,),),
-        "MalformedEvents": ((sma,),),
+        "CallsStarted": ((sma,), (function,)),
+        "ActionFailures": (
+            (sma,),
+            (sma, "ErrorType"),
+            (sma, "Action", "ErrorType"),
+            (function,),
+            (function, "ErrorType"),
+        ),
+        "FallbackPromptsPlayed": ((sma,), (function,)),
+        "InvalidLambdaResponses": ((sma,), (function,)),
+        "MalformedEvents": ((sma,), (function,)),
     }
     assert expected_sets == metrics.DIMENSION_SETS
 
 
 @pytest.mark.parametrize("name", metrics.METRIC_NAMES)
 def test_each_metric_record_is_valid_emf_with_its_dimension_sets(name: str) -> None:
-    dimensions = {"SipMediaApplicationId": SMA_ID, "Action": "PlayAudio", "ErrorType": "Other"}
+    dimensions = {
+        "SipMediaApplicationId": SMA_ID,
+        "FunctionName": FUNCTION_NAME,
+        "Action": "PlayAudio",
+        "ErrorType": "Other",
+    }
     record = metrics.metric_record(name, dimensions, timestamp_ms=1_700_000_000_000)
     assert emf.validate_record(record) == []
     (directive,) = record["_aws"]["CloudWatchMetrics"]
@@ -165,9 +221,13 @@ def test_a_new_call_counts_calls_started(
     assert counted(records) == {"CallsStarted": 1}
     (record,) = records
     assert record["SipMediaApplicationId"] == SMA_ID
-    assert record["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["SipMediaApplicationId"]]
-    # Small lines: the metadata, one dimension, one value; nothing else.
-    assert set(record) == {"_aws", "SipMediaApplicationId", "CallsStarted"}
+    assert record["FunctionName"] == FUNCTION_NAME
+    assert record["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [
+        ["SipMediaApplicationId"],
+        ["FunctionName"],
+    ]
+    # Small lines: the metadata, two dimensions, one value; nothing else.
+    assert set(record) == {"_aws", "SipMediaApplicationId", "FunctionName", "CallsStarted"}
 
 
 @pytest.mark.parametrize(
@@ -207,19 +267,13 @@ def test_audio_failure_counts_the_failure_and_the_fallback(
     assert record["ErrorType"] == "InvalidAudioSource"
     assert record["Action"] == "PlayAudio"
     assert record["SipMediaApplicationId"] == SMA_ID
+    assert record["FunctionName"] == FUNCTION_NAME
     by_metric = {
         definition["Name"]: directive["Dimensions"]
         for directive in record["_aws"]["CloudWatchMetrics"]
         for definition in directive["Metrics"]
     }
-    assert by_metric == {
-        "ActionFailures": [
-            ["SipMediaApplicationId"],
-            ["SipMediaApplicationId", "ErrorType"],
-            ["SipMediaApplicationId", "Action", "ErrorType"],
-        ],
-        "FallbackPromptsPlayed": [["SipMediaApplicationId"]],
-    }
+    assert by_metric == FALLBACK_LINE_DIMENSION_SETS
 
 
 def test_get_digits_audio_failure_counts_its_action(make_event: MakeEvent, invoke: Invoke) -> None:
@@ -315,13 +369,19 @@ def test_invalid_lambda_response_counts(make_event: MakeEvent, invoke: Invoke) -
     _, records = invoke(event)
     assert counted(records) == {"InvalidLambdaResponses": 1}
     # The service's error text is free text: never a dimension, never in the line.
-    assert set(records[0]) == {"_aws", "SipMediaApplicationId", "InvalidLambdaResponses"}
+    assert set(records[0]) == {
+        "_aws",
+        "SipMediaApplicationId",
+        "FunctionName",
+        "InvalidLambdaResponses",
+    }
 
 
 def test_unknown_event_type_counts_malformed(make_event: MakeEvent, invoke: Invoke) -> None:
     _, records = invoke(make_event("SOMETHING_NEW"))
     assert counted(records) == {"MalformedEvents": 1}
     assert records[0]["SipMediaApplicationId"] == SMA_ID
+    assert records[0]["FunctionName"] == FUNCTION_NAME
 
 
 @pytest.mark.parametrize(
@@ -333,6 +393,7 @@ def test_malformed_event_counts_malformed_for_an_unknown_sma(event: object, invo
     assert result["Actions"] == [{"Type": "Hangup", "Parameters": {"SipResponseCode": "0"}}]
     assert counted(records) == {"MalformedEvents": 1}
     assert records[0]["SipMediaApplicationId"] == "unknown"
+    assert records[0]["FunctionName"] == FUNCTION_NAME  # the function's, not the event's
 
 
 def test_exception_counts_malformed_and_the_call_still_hangs_up(
@@ -396,6 +457,125 @@ def test_id_like_sma_ids_are_kept_up_to_the_bound() -> None:
     assert metrics.sma_id_of(details) == "unknown"
 
 
+@pytest.mark.parametrize(
+    "name",
+    [FUNCTION_NAME, "f", "my_function-2", "A" * 64],
+)
+def test_function_name_comes_from_the_lambda_environment(
+    name: str, make_event: MakeEvent, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", name)
+    assert metrics.function_name() == name
+    _, started = invoke(make_event("NEW_INBOUND_CALL"))
+    _, failed = invoke(make_event("ACTION_FAILED", failure()))
+    assert [record["FunctionName"] for record in started + failed] == [name, name]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        None,  # not set: not in Lambda
+        "",
+        "   ",
+        "A" * 65,
+        "x" * 10_000,
+        "SmaHandler:live",  # a qualified name (alias), not the function's
+        "arn:aws:lambda:us-east-1:123456789012:function:SmaHandler",
+        "SmaHandler\n",
+        'SmaHandler\n{"_aws": {}}',
+        "SmaHandler\r\nERROR forged log line",
+        "Sma Handler",
+        " SmaHandler",
+        "SmaHandler\t",
+        "Sma/Handler",
+        "Sma.Handler",
+        'Sma"Handler',
+        "Smä-Hándler",
+        "\u2028",
+    ],
+)
+def test_unusable_function_name_becomes_unknown(
+    name: str | None, make_event: MakeEvent, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if name is None:
+        monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME")
+    else:
+        monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", name)
+    assert metrics.function_name() == "unknown"
+    out = io.StringIO()
+    for event in (make_event("NEW_INBOUND_CALL"), make_event("ACTION_FAILED", failure())):
+        with contextlib.redirect_stdout(out):
+            handler(event, None)
+    records = records_in(out.getvalue())
+    assert [record["FunctionName"] for record in records] == ["unknown", "unknown"]
+    if name and name.strip():
+        assert name not in out.getvalue()
+
+
+def test_function_names_are_kept_up_to_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    longest = "f" * metrics.MAX_FUNCTION_NAME_LENGTH
+    assert metrics.MAX_FUNCTION_NAME_LENGTH == 64  # Lambda's limit for a function name
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", longest)
+    assert metrics.function_name() == longest
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", longest + "f")
+    assert metrics.function_name() == "unknown"
+
+
+def test_function_name_never_comes_from_the_event_or_the_context(
+    make_event: MakeEvent, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only Lambda's variable names the function: not a look-alike field, not the context."""
+
+    class Context:
+        function_name = "ContextName"
+        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ContextName:live"
+
+    event = make_event("ACTION_FAILED", {**failure(), "FunctionName": "ActionDataName"})
+    event["FunctionName"] = "EventName"
+    event["CallDetails"]["FunctionName"] = "CallDetailsName"
+    capsys.readouterr()
+    handler(event, Context())
+    out = capsys.readouterr().out
+    (record,) = records_in(out)
+    assert record["FunctionName"] == FUNCTION_NAME
+    for other in ("ActionDataName", "EventName", "CallDetailsName", "ContextName"):
+        assert other not in out
+    assert metrics.record_for_event(event, "CallsStarted")["FunctionName"] == FUNCTION_NAME
+
+
+lambda_variable_values = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=80
+) | st.from_regex(r"[A-Za-z0-9_-]{1,70}", fullmatch=True)
+
+
+def test_any_function_name_gives_valid_lines_with_a_bounded_value(
+    make_event: MakeEvent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION_NAME)  # restored afterwards
+    events = [
+        make_event("NEW_INBOUND_CALL"),
+        make_event("ACTION_FAILED", failure()),
+        make_event("INVALID_LAMBDA_RESPONSE"),
+        None,
+    ]
+
+    @settings(max_examples=300)
+    @given(lambda_variable_values)
+    def prop(name: str) -> None:
+        os.environ["AWS_LAMBDA_FUNCTION_NAME"] = name
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), quiet_handler_logs():
+            for event in events:
+                handler(event, None)
+        records = records_in(out.getvalue())  # valid EMF, FunctionName as expected
+        assert len(records) == len(events)
+        expected = expected_function_name()
+        assert expected in (name, "unknown")
+        assert all(record["FunctionName"] == expected for record in records)
+
+    prop()
+
+
 # --- stdout that will not take the line ------------------------------------------------
 
 
@@ -449,12 +629,7 @@ def test_flush_failure_is_a_failed_emit() -> None:
         def flush(self) -> None:
             raise BrokenPipeError(32, "Broken pipe")
 
-    assert (
-        metrics.emit(
-            metrics.metric_line("CallsStarted", {"SipMediaApplicationId": "a"}), FlushFails()
-        )
-        is False
-    )
+    assert metrics.emit(metrics.metric_line("CallsStarted", BASE), FlushFails()) is False
 
 
 # --- the namespace ---------------------------------------------------------------------
@@ -499,8 +674,12 @@ NAME_SETS = [
 ]
 
 
+@pytest.mark.parametrize("function", [FUNCTION_NAME, "bad:name"])
 @pytest.mark.parametrize("names", NAME_SETS)
-def test_metric_line_is_the_record_as_compact_json(names: tuple[str, ...]) -> None:
+def test_metric_line_is_the_record_as_compact_json(
+    names: tuple[str, ...], function: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", function)
     event = {
         "CallDetails": {"SipMediaApplicationId": SMA_ID},
         "ActionData": {"Type": "Pause", "ErrorType": "SystemException"},
@@ -511,6 +690,13 @@ def test_metric_line_is_the_record_as_compact_json(names: tuple[str, ...]) -> No
     assert metrics.to_json(record) == line
     assert emf.parse_line(line) == (record, [])
     assert emf.metric_counts(record) == dict.fromkeys(names, 1)
+    check_dimensions(record)
+    assert record["SipMediaApplicationId"] == SMA_ID
+    assert record["FunctionName"] == (FUNCTION_NAME if function == FUNCTION_NAME else "unknown")
+    failures = "ActionFailures" in names
+    assert (record.get("Action"), record.get("ErrorType")) == (
+        ("Pause", "SystemException") if failures else (None, None)
+    )
 
 
 def test_a_users_own_metric_gets_all_its_dimensions_as_one_set() -> None:
@@ -540,21 +726,46 @@ def test_percent_signs_in_names_and_values_are_written_as_they_are() -> None:
 @pytest.mark.parametrize(
     ("names", "dimensions", "options", "message"),
     [
-        ("CallsStarted", {"SipMediaApplicationId": "a\nb"}, {}, "dimension SipMediaApplicationId"),
-        ("CallsStarted", {"SipMediaApplicationId": ""}, {}, "dimension SipMediaApplicationId"),
-        ("CallsStarted", {"SipMediaApplicationId": "é"}, {}, "dimension SipMediaApplicationId"),
-        ("CallsStarted", {"SipMediaApplicationId": "a" * 1025}, {}, "dimension Sip"),
-        ("CallsStarted", {"SipMediaApplicationId": 5}, {}, "dimension SipMediaApplicationId"),
-        ("CallsStarted", {}, {}, "needs dimension(s) ['SipMediaApplicationId']"),
-        ("ActionFailures", {"SipMediaApplicationId": "a"}, {}, "['Action', 'ErrorType']"),
-        ("CallsStarted", {"SipMediaApplicationId": "a"}, {"namespace": "AWS/Chime"}, "namespace"),
-        ("CallsStarted", {"SipMediaApplicationId": "a"}, {"namespace": ""}, "namespace"),
-        (["CallsStarted", "CallsStarted"], {"SipMediaApplicationId": "a"}, {}, "repeat"),
-        ([], {"SipMediaApplicationId": "a"}, {}, "no metric names"),
+        ("CallsStarted", {**BASE, "SipMediaApplicationId": "a\nb"}, {}, "dimension SipMedia"),
+        ("CallsStarted", {**BASE, "SipMediaApplicationId": ""}, {}, "dimension SipMedia"),
+        ("CallsStarted", {**BASE, "SipMediaApplicationId": "é"}, {}, "dimension SipMedia"),
+        ("CallsStarted", {**BASE, "SipMediaApplicationId": "a" * 1025}, {}, "dimension Sip"),
+        ("CallsStarted", {**BASE, "SipMediaApplicationId": 5}, {}, "dimension SipMedia"),
+        ("CallsStarted", {**BASE, "FunctionName": "a\nb"}, {}, "dimension FunctionName"),
+        ("CallsStarted", {**BASE, "FunctionName": ""}, {}, "dimension FunctionName"),
+        ("CallsStarted", {**BASE, "FunctionName": " "}, {}, "dimension FunctionName"),
+        ("CallsStarted", {**BASE, "FunctionName": None}, {}, "dimension FunctionName"),
+        ("CallsStarted", {}, {}, "needs dimension(s) ['FunctionName', 'SipMediaApplicationId']"),
+        ("CallsStarted", {"SipMediaApplicationId": "a"}, {}, "needs dimension(s) ['FunctionName']"),
+        ("CallsStarted", {"FunctionName": "f"}, {}, "needs dimension(s) ['SipMediaApplicationId']"),
+        (
+            "ActionFailures",
+            {"SipMediaApplicationId": "a", "Action": "Pause", "ErrorType": "Other"},
+            {},
+            "metric 'ActionFailures' needs dimension(s) ['FunctionName']",
+        ),
+        ("ActionFailures", BASE, {}, "needs dimension(s) ['Action', 'ErrorType']"),
+        (
+            "ActionFailures",
+            {"SipMediaApplicationId": "a"},
+            {},
+            "needs dimension(s) ['Action', 'ErrorType', 'FunctionName']",
+        ),
+        (
+            ["CallsStarted", "MalformedEvents"],
+            {"SipMediaApplicationId": "a"},
+            {},
+            "metric 'MalformedEvents' needs dimension(s) ['FunctionName']",
+        ),
+        ("CallsStarted", BASE, {"namespace": "AWS/Chime"}, "namespace"),
+        ("CallsStarted", BASE, {"namespace": ""}, "namespace"),
+        (["CallsStarted", "CallsStarted"], BASE, {}, "repeat"),
+        ([], BASE, {}, "no metric names"),
         ("Menu", {"Menu": "a"}, {}, "both a metric and a dimension"),
-        ("", {"SipMediaApplicationId": "a"}, {}, "metric name ''"),
-        ("CallsStarted", {"SipMediaApplicationId": "a"}, {"timestamp_ms": 1.5}, "timestamp_ms"),
-        ("CallsStarted", {"SipMediaApplicationId": "a"}, {"timestamp_ms": True}, "timestamp_ms"),
+        ("FunctionName", BASE, {}, "both a metric and a dimension"),
+        ("", BASE, {}, "metric name ''"),
+        ("CallsStarted", BASE, {"timestamp_ms": 1.5}, "timestamp_ms"),
+        ("CallsStarted", BASE, {"timestamp_ms": True}, "timestamp_ms"),
     ],
 )
 def test_builders_refuse_what_cloudwatch_would_reject(
@@ -575,7 +786,7 @@ def test_emit_writes_one_flushed_line() -> None:
             super().flush()
 
     stream = Recorder()
-    record = metrics.metric_record("CallsStarted", {"SipMediaApplicationId": "a"})
+    record = metrics.metric_record("CallsStarted", BASE)
     assert metrics.emit(record, stream) is True
     assert metrics.emit(metrics.to_json(record), stream) is True
     assert stream.getvalue() == (metrics.to_json(record) + "\n") * 2
@@ -585,7 +796,7 @@ def test_emit_writes_one_flushed_line() -> None:
 def test_emit_defaults_to_stdout_as_it_is_at_the_call() -> None:
     captured = io.StringIO()
     with contextlib.redirect_stdout(captured):
-        assert metrics.emit(metrics.metric_line("CallsStarted", {"SipMediaApplicationId": "a"}))
+        assert metrics.emit(metrics.metric_line("CallsStarted", BASE))
     assert emf.parse_line(captured.getvalue())[1] == []
 
 
@@ -620,7 +831,12 @@ def test_to_json_refuses_what_is_not_json(value: object) -> None:
 def valid_record() -> dict[str, Any]:
     return metrics.metric_record(
         ["ActionFailures", "FallbackPromptsPlayed"],
-        {"SipMediaApplicationId": SMA_ID, "Action": "PlayAudio", "ErrorType": "Other"},
+        {
+            "SipMediaApplicationId": SMA_ID,
+            "FunctionName": FUNCTION_NAME,
+            "Action": "PlayAudio",
+            "ErrorType": "Other",
+        },
         timestamp_ms=1_700_000_000_000,
     )
 
@@ -652,6 +868,9 @@ def directive(record: dict[str, Any]) -> dict[str, Any]:
         (broken(lambda r: r.update(ErrorType=7)), "dimension ErrorType"),
         (broken(lambda r: r.update(ErrorType="a\nb")), "dimension ErrorType"),
         (broken(lambda r: r.update(ErrorType="x" * 1025)), "dimension ErrorType"),
+        (broken(lambda r: r.pop("FunctionName")), "'FunctionName' is not a member of the root"),
+        (broken(lambda r: r.update(FunctionName="")), "dimension FunctionName"),
+        (broken(lambda r: r.update(FunctionName="a\nb")), "dimension FunctionName"),
         (
             broken(lambda r: directive(r).update(Dimensions=[[f"d{i}" for i in range(31)]])),
             "at most 30",
@@ -769,4 +988,6 @@ print(*sorted(set(sys.modules) - before), file=sys.stderr)
     imported = set(done.stderr.split())
     assert "runtime.metrics" in imported
     assert imported.isdisjoint({"json", "logging", "re", "runtime.emf"}), imported
-    assert counted(records_in(done.stdout)) == {"CallsStarted": 1}
+    records = records_in(done.stdout)
+    assert counted(records) == {"CallsStarted": 1}
+    assert records[0]["FunctionName"] == FUNCTION_NAME  # from the process's environment

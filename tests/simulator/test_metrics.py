@@ -9,7 +9,9 @@ from typing import Any
 
 from constructs_pkg.simulator.assembly import CallSetup
 from constructs_pkg.simulator.engine import Call, CallOptions, CallResult
+from constructs_pkg.simulator.lambda_runner import lambda_environment
 from constructs_pkg.simulator.scenario import Scenario
+from tests.runtime.test_metrics import FALLBACK_LINE_DIMENSION_SETS
 from tests.simulator.conftest import run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,13 +47,21 @@ def test_sample_handler_metrics_per_invocation_when_the_welcome_is_missing(
     responses = result.transcript.of_kind("response")
     assert all("metricErrors" not in r for r in responses)
     assert responses[1]["summary"].endswith("[counted: ActionFailures 1, FallbackPromptsPlayed 1]")
-    # The dimensions come from the event the simulated SMA sent.
+    # The dimensions come from the event the simulated SMA sent and, for FunctionName, from
+    # AWS_LAMBDA_FUNCTION_NAME, which the worker's environment carries as Lambda's does.
     (failure_line,) = emf_lines(responses[1])
     assert failure_line["SipMediaApplicationId"] == sample_setup.sma.id
+    assert failure_line["FunctionName"] == sample_setup.function.name != "unknown"
     assert (failure_line["Action"], failure_line["ErrorType"]) == (
         "PlayAudio",
         "InvalidAudioSource",
     )
+    by_metric = {
+        definition["Name"]: directive["Dimensions"]
+        for directive in failure_line["_aws"]["CloudWatchMetrics"]
+        for definition in directive["Metrics"]
+    }
+    assert by_metric == FALLBACK_LINE_DIMENSION_SETS
 
 
 def test_an_outbound_call_counts_its_start_once(sample_setup: CallSetup) -> None:
@@ -62,6 +72,20 @@ def test_an_outbound_call_counts_its_start_once(sample_setup: CallSetup) -> None
         ("CALL_ANSWERED", {}),
         ("HANGUP", {}),
     ]
+    (start,) = emf_lines(result.transcript.of_kind("response")[0])
+    assert start["FunctionName"] == sample_setup.function.name
+
+
+def test_function_name_survives_an_environment_override(sample_setup: CallSetup) -> None:
+    """Overriding the function's variables keeps Lambda's reserved ones, the name among them."""
+    name = sample_setup.function.name
+    reserved = lambda_environment(sample_setup.function, Path("/var/task"), "us-east-1")
+    assert reserved["AWS_LAMBDA_FUNCTION_NAME"] == name
+    environment = {**sample_setup.function.environment, "AWS_LAMBDA_FUNCTION_NAME": "Forged"}
+    result = Call(sample_setup, CallOptions(environment=environment)).run()
+    (start,) = emf_lines(result.transcript.of_kind("response")[0])
+    assert start["CallsStarted"] == 1
+    assert start["FunctionName"] == name
 
 
 HANDLER_WITH_METRICS = """
