@@ -17,7 +17,14 @@ from cdk_nag import (
 )
 from constructs import Construct
 
-from constructs_pkg import PromptBucket, SipMediaApplication, SipMessageLogs, SipRule, WavPrompts
+from constructs_pkg import (
+    CallMonitoring,
+    PromptBucket,
+    SipMediaApplication,
+    SipMessageLogs,
+    SipRule,
+    WavPrompts,
+)
 
 DEFAULT_REGION = "us-east-1"
 APP_DIR = Path(__file__).resolve().parent
@@ -25,8 +32,9 @@ DEFAULT_PROMPTS_DIR = "assets/prompts"
 
 
 class PlayAudioStack(cdk.Stack):
-    """Everything a call needs: prompt bucket, checked prompts, the SMA and its handler,
-    and the SMA's SIP message logs (on, kept for a month) to debug calls with.
+    """Everything a call needs: prompt bucket, checked prompts, the SMA and its handler;
+    the SMA's SIP message logs (on, kept for a month) to debug calls with; and the
+    alarms, alarm topic and dashboard that watch its calls.
 
     Context: ``promptsDir`` (default assets/prompts, relative to this file),
     ``normalizePrompts`` (default false), and ``phoneNumber`` or ``sipHostname``
@@ -52,6 +60,7 @@ class PlayAudioStack(cdk.Stack):
         self.sip_message_logs = SipMessageLogs(
             self, "SipMessageLogs", sip_media_application=self.sma
         )
+        self.monitoring = CallMonitoring(self, "Monitoring", sip_media_application=self.sma)
         self.sip_rule: SipRule | None = None
         if phone_number is not None or hostname is not None:
             self.sip_rule = SipRule(

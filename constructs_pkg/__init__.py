@@ -10,6 +10,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from constructs_pkg.call_monitoring import AlarmSettings, CallMonitoring
     from constructs_pkg.prompt_bucket import CHIME_SERVICE_PRINCIPAL, PromptBucket
     from constructs_pkg.prompts import Prompt, UnknownPromptError, WavPrompts
     from constructs_pkg.sip_media_application import SipMediaApplication
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from constructs_pkg.sip_rule import SipRule, SipRuleTarget
 
 _EXPORTS = {
+    "AlarmSettings": "constructs_pkg.call_monitoring",
+    "CallMonitoring": "constructs_pkg.call_monitoring",
     "CHIME_SERVICE_PRINCIPAL": "constructs_pkg.prompt_bucket",
     "PromptBucket": "constructs_pkg.prompt_bucket",
     "Prompt": "constructs_pkg.prompts",
@@ -30,6 +33,8 @@ _EXPORTS = {
 
 __all__ = [
     "CHIME_SERVICE_PRINCIPAL",
+    "AlarmSettings",
+    "CallMonitoring",
     "Prompt",
     "PromptBucket",
     "SipMediaApplication",

@@ -65,6 +65,13 @@ BASIC_EXECUTION_ROLE = Concern(
         + "[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
     )
 )
+CODEDEPLOY_LAMBDA_ROLE = Concern(
+    (
+        finding(AWS_SOLUTIONS, "IAM4")
+        + "[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+        + "AWSCodeDeployRoleForLambdaLimited]",
+    )
+)
 # cdk-nag's S1 and S3BucketLoggingEnabled accept a bucket that other buckets log into;
 # checkov does not.
 BUCKET_ACCESS_LOGS = Concern((), ("CKV_AWS_18",))

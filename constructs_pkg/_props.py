@@ -84,7 +84,16 @@ def implements(value: object, interface: type) -> bool:
     """Whether ``value`` is a jsii object (or a Python class declared with
     ``@jsii.implements``) implementing ``interface``; jsii's interfaces are Protocols that
     ``isinstance`` refuses."""
-    return any(interface in getattr(cls, "__jsii_ifaces__", ()) for cls in type(value).__mro__)
+    # An object jsii returns typed only by interfaces (LambdaDeploymentConfig.ALL_AT_ONCE) is
+    # a dynamic proxy over one proxy class per interface.
+    delegates = getattr(value, "_delegates", None)
+    if type(value).__name__ == "InterfaceDynamicProxy" and isinstance(delegates, list):
+        return any(implements(delegate, interface) for delegate in delegates)
+    proxy_class = getattr(interface, "__jsii_proxy_class__", lambda: None)()
+    return any(
+        interface in getattr(cls, "__jsii_ifaces__", ()) or cls is proxy_class
+        for cls in type(value).__mro__
+    )
 
 
 def describe(value: object) -> str:
@@ -92,8 +101,11 @@ def describe(value: object) -> str:
     if isinstance(value, str) and cdk.Token.is_unresolved(value):
         return "an unresolved token"
     if implements(value, IConstruct):
-        path = cast(IConstruct, value).node.path
-        return f"a {type(value).__name__.lstrip('_').removesuffix('Proxy')} ({path})"
+        kind = type(value).__name__.lstrip("_").removesuffix("Proxy")
+        try:
+            return f"a {kind} ({cast(IConstruct, value).node.path})"
+        except RuntimeError:  # jsii's stand-ins for constants have no construct tree
+            return f"a {kind}"
     text = repr(value)
     if len(text) > 80:
         text = text[:77] + "..."

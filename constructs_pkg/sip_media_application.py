@@ -13,14 +13,16 @@ from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_chime as chime
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_pkg._checks import FunctionExemptions
+from constructs_pkg._checks import CODEDEPLOY_LAMBDA_ROLE, FunctionExemptions, exempt
 from constructs_pkg._lambda import package_function
-from constructs_pkg._props import Problems
+from constructs_pkg._props import Problems, describe
 from constructs_pkg.handlers import CHIME_NAME
 from constructs_pkg.prompt_bucket import CHIME_SERVICE_PRINCIPAL
 from constructs_pkg.prompts import WavPrompts
@@ -44,6 +46,11 @@ PHONE_NUMBER_REGIONS = ("us-east-1", "us-west-2")
 SAMPLE_HANDLER = "runtime.handler.handler"
 # The SMA retries an invocation after 5 s without an answer: finish (or fail) well before.
 HANDLER_TIMEOUT = cdk.Duration.seconds(3)
+# The alias the SMA invokes, so that a handler change can shift calls over gradually.
+LIVE_ALIAS = "live"
+# 10% of invocations for 10 minutes, then all: long enough for one-minute alarms to see a
+# broken change on a fraction of calls (a call lasts minutes, alarms need 1-3 periods).
+DEFAULT_ROLLOUT = codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_10_MINUTES
 
 # Why the sample handler is safe without what the compliance checks ask of every function.
 SAMPLE_HANDLER_EXEMPTIONS = FunctionExemptions(
@@ -64,6 +71,12 @@ SAMPLE_HANDLER_EXEMPTIONS = FunctionExemptions(
     environment="Its variables are the bucket name, the prompt manifest (keys, durations, "
     "formats) and playback settings, all visible in the template anyway; nothing secret, and "
     "Lambda encrypts them at rest with its AWS managed key.",
+)
+CODEDEPLOY_ROLE = (
+    "CodeDeploy's rollout role has AWSCodeDeployRoleForLambdaLimited, which AWS maintains for "
+    "Lambda deployments: read alarms, get and update aliases, read provisioned concurrency, "
+    "invoke CodeDeployHook_* functions. Only codedeploy.amazonaws.com may assume the role, "
+    "and it acts only in deployments of this group (a rollout of this alias)."
 )
 SAMPLE_HANDLER_LOGS = (
     "The handler logs only on failures: event type, call and transaction ids, the failed "
@@ -88,6 +101,11 @@ class SipMediaApplication(Construct):
     :param playback_terminators: sample handler: DTMF keys that stop a prompt. Default: "#".
     :param playback_repeat: sample handler: times each prompt plays. Default: 1.
     :param log_retention: sample handler: how long its logs are kept. Default: three months.
+    :param rollout: how a change of the handler reaches calls: a CodeDeploy Lambda
+        deployment config, through the alias the SMA invokes. Default for the sample handler
+        (always invoked through its alias ``live``): 10% of calls for 10 minutes, then all,
+        rolled back by the alarms given to ``add_rollback_alarm``. For your own function,
+        pass a ``lambda.Alias`` as ``function`` and a rollout to opt in; default: none.
     """
 
     def __init__(
@@ -103,6 +121,7 @@ class SipMediaApplication(Construct):
         playback_terminators: str | None = None,
         playback_repeat: int | None = None,
         log_retention: logs.RetentionDays | None = None,
+        rollout: codedeploy.ILambdaDeploymentConfig | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
@@ -121,11 +140,12 @@ class SipMediaApplication(Construct):
             function=function,
             name=self.sma_name,
             handler_settings=handler_settings,
+            rollout=rollout,
         )
 
         self.log_group: logs.ILogGroup | None = None
         if function is None:
-            function = self._sample_handler(
+            handler = self._sample_handler(
                 prompts[0],
                 welcome_prompt=welcome_prompt or "welcome",
                 fallback_prompt=fallback_prompt or "error",
@@ -133,7 +153,26 @@ class SipMediaApplication(Construct):
                 playback_repeat=1 if playback_repeat is None else playback_repeat,
                 log_retention=log_retention or logs.RetentionDays.THREE_MONTHS,
             )
+            function = lambda_.Alias(
+                self, "Live", alias_name=LIVE_ALIAS, version=handler.current_version
+            )
+            rollout = rollout or DEFAULT_ROLLOUT
         self.function: lambda_.IFunction = function
+        """What the SMA invokes: the sample handler's alias, or the function you passed."""
+        self.handler_function: lambda_.IFunction = (
+            function.version.lambda_ if isinstance(function, lambda_.Alias) else function
+        )
+        """The function whose code answers (behind an alias): its metrics cover every version."""
+        self.rollout_group: codedeploy.LambdaDeploymentGroup | None = None
+        """Shifts calls to a new version of the alias; None without a rollout."""
+        if rollout is not None and isinstance(function, lambda_.Alias):
+            self.rollout_group = codedeploy.LambdaDeploymentGroup(
+                self,
+                "Rollout",
+                alias=function,
+                deployment_config=rollout,
+            )
+            exempt(self.rollout_group.role, CODEDEPLOY_LAMBDA_ROLE, CODEDEPLOY_ROLE)
         function.add_permission(
             "ChimeInvoke",
             principal=iam.ServicePrincipal(CHIME_SERVICE_PRINCIPAL),
@@ -159,6 +198,15 @@ class SipMediaApplication(Construct):
         self.sma_arn: str = self.resource.attr_sip_media_application_arn
         for prompt_set in prompts:
             prompt_set.grant_play(self.sma_arn)
+
+    def add_rollback_alarm(self, alarm: cloudwatch.IAlarm) -> None:
+        """Roll a handler change back when ``alarm`` fires during its rollout.
+
+        Does nothing without a rollout (your own function, not an alias), so a monitoring
+        construct can offer every alarm it makes.
+        """
+        if self.rollout_group is not None:
+            self.rollout_group.add_alarm(alarm)
 
     def _sample_handler(
         self,
@@ -204,6 +252,7 @@ def _check(
     function: object,
     name: object,
     handler_settings: Mapping[str, object],
+    rollout: object,
 ) -> None:
     """Every misuse in one error that names the prop, the value and what is expected."""
     problems = Problems(f"SipMediaApplication '{construct_id}'")
@@ -267,4 +316,16 @@ def _check(
         logs.RetentionDays,
         "a logs.RetentionDays such as RetentionDays.THREE_MONTHS",
     )
+    if problems.check_implements(
+        "rollout",
+        rollout,
+        codedeploy.ILambdaDeploymentConfig,
+        "a codedeploy.LambdaDeploymentConfig such as LambdaDeploymentConfig.ALL_AT_ONCE",
+    ) and (
+        rollout is not None and function is not None and not isinstance(function, lambda_.Alias)
+    ):
+        problems.add(
+            f"rollout is set, but function is {describe(function)}; a rollout shifts calls "
+            "between versions through an alias: expected function to be a lambda.Alias"
+        )
     problems.raise_if_any()

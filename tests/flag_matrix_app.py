@@ -5,10 +5,11 @@ Stacks (us-east-1, account 123456789012):
 - ``BucketOnly``: a PromptBucket and one grant_play.
 - ``PromptsOnly``: a PromptBucket and WavPrompts, no SMA (bring your own).
 - ``SmaOnly``: a SipMediaApplication around the user's function, no prompts.
-- ``Own``: PromptBucket, WavPrompts, the sample handler's SMA, a phone-number SipRule and
-  SipMessageLogs.
-- ``Brought``: the user's bucket and function, wrapped, with a host-name SipRule and
-  SipMessageLogs into the user's existing log group (``create_log_group=False``).
+- ``Own``: PromptBucket, WavPrompts, the sample handler's SMA (its alias and rollout), a
+  phone-number SipRule, SipMessageLogs and CallMonitoring (its own topic, rollback alarms).
+- ``Brought``: the user's bucket and function, wrapped, with a host-name SipRule,
+  SipMessageLogs into the user's existing log group (``create_log_group=False``) and
+  CallMonitoring sending to the user's topic.
 
 The user's own resources (``USER_PATHS``) are the user's to make compliant; the matrix
 holds the constructs to every cdk-nag pack.
@@ -22,15 +23,28 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 
 from app import add_compliance_packs
-from constructs_pkg import PromptBucket, SipMediaApplication, SipMessageLogs, SipRule, WavPrompts
+from constructs_pkg import (
+    CallMonitoring,
+    PromptBucket,
+    SipMediaApplication,
+    SipMessageLogs,
+    SipRule,
+    WavPrompts,
+)
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
 SMA_ARN = "arn:aws:chime:us-east-1:123456789012:sma/0f0e0d0c-0b0a-4000-8000-000000000001"
 STACKS = ("BucketOnly", "PromptsOnly", "SmaOnly", "Own", "Brought")
 # Construct paths of what the user brings: their findings are not the library's.
-USER_PATHS = ("SmaOnly/UserFunction", "Brought/UserBucket", "Brought/UserFunction")
+USER_PATHS = (
+    "SmaOnly/UserFunction",
+    "Brought/UserBucket",
+    "Brought/UserFunction",
+    "Brought/UserTopic",
+)
 
 USER_HANDLER = """
 def handler(event, context):
@@ -73,6 +87,7 @@ def build(context: dict[str, Any], outdir: Path, prompts_dir: Path) -> cdk.App:
     own_sma = SipMediaApplication(own, "Sma", prompts=[own_prompts])
     SipRule(own, "Rule", sip_media_application=own_sma, phone_number="+12065550100")
     SipMessageLogs(own, "SipMessageLogs", sip_media_application=own_sma)
+    CallMonitoring(own, "Monitoring", sip_media_application=own_sma)
 
     brought = cdk.Stack(app, "Brought", env=ENV)
     user_bucket = s3.Bucket(brought, "UserBucket", enforce_ssl=True)
@@ -93,6 +108,12 @@ def build(context: dict[str, Any], outdir: Path, prompts_dir: Path) -> cdk.App:
     )
     SipMessageLogs(
         brought, "SipMessageLogs", sip_media_application=brought_sma, create_log_group=False
+    )
+    CallMonitoring(
+        brought,
+        "Monitoring",
+        sip_media_application=brought_sma,
+        alarm_topic=sns.Topic(brought, "UserTopic"),
     )
 
     add_compliance_packs(app)

@@ -86,6 +86,10 @@ EXPECTED_DEFAULT: dict[str, set[str]] = {
     "Sma/Handler/Resource": FUNCTION,
     "Sma/HandlerLogs/Resource": LOG_GROUP,
     "Sma/HandlerRole/DefaultPolicy/Resource": INLINE_POLICY,
+    "Sma/Rollout/ServiceRole/Resource": {
+        "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+        "service-role/AWSCodeDeployRoleForLambdaLimited]"
+    },
     # The handler's chime:PutSipMediaApplicationLoggingConfiguration names the SMA's ARN: no
     # IAM5. The SIP message log group lacks only a customer-managed KMS key.
     "SipMessageLogs/SipMessages/Resource": LOG_GROUP,

@@ -60,6 +60,18 @@ PINNED = {
     # The logging setting. A new id turns logging on from the new resource, then the old
     # one's Delete turns it OFF on the same SMA: no SIP message logs until the next deploy.
     "SIP message logging": ("SipMessageLogs82DBA282", "Custom::ChimeSipMessageLogs"),
+    # The alias the SMA invokes. A new id creates a second alias named "live" while the
+    # old one exists: Lambda refuses it (ResourceConflictException) and the deploy fails.
+    "live alias": ("SmaLiveB4CA284A", "AWS::Lambda::Alias"),
+    # The rollout's deployment group. A new id starts a new group while the alias's
+    # UpdatePolicy still names the old one, which the same deploy deletes.
+    "rollout deployment group": ("SmaRollout5E42D207", "AWS::CodeDeploy::DeploymentGroup"),
+    # The alarm topic's key (RETAIN): a new id is a new key; the old one is left to
+    # cost a month's key fee, and the topic re-encrypts under the new one.
+    "alarm topic key": ("MonitoringAlarmTopicKeyFFA45DC9", "AWS::KMS::Key"),
+    # The alarm topic. A new id is a new topic ARN: every on-call subscription (e-mail,
+    # pager, chat) made by hand on the old topic is deleted with it, silently.
+    "alarm topic": ("MonitoringAlarmTopicAF62D4F1", "AWS::SNS::Topic"),
 }
 
 
@@ -87,6 +99,10 @@ def construct_of(stack: PlayAudioStack, name: str) -> cdk.CfnElement:
         "SIP rule": lambda: stack.sip_rule and stack.sip_rule.resource,
         "SIP message log group": lambda: stack.sip_message_logs.log_group,
         "SIP message logging": lambda: stack.sip_message_logs.resource,
+        "live alias": lambda: stack.sma.function,
+        "rollout deployment group": lambda: stack.sma.rollout_group,
+        "alarm topic key": lambda: stack.monitoring.alarm_topic_key,
+        "alarm topic": lambda: stack.monitoring.alarm_topic,
     }
     scope = scopes[name]()
     assert scope is not None, f"PlayAudioStack has no {name}"

@@ -9,11 +9,15 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
 from constructs_pkg import PromptBucket, SipMediaApplication, WavPrompts
 from tests.audio import wavgen
+from tests.conftest import cdk_json_context
+from tests.flag_matrix_app import user_function
 from tests.templates import chime_statements
 
 Build = Callable[..., tuple[cdk.Stack, SipMediaApplication]]
@@ -56,32 +60,64 @@ def logical_id(template: Template, resource_type: str, props: dict[str, Any] | N
     return found
 
 
-def test_sma_endpoint_is_the_sample_handler(sample: tuple[Template, SipMediaApplication]) -> None:
+def test_sma_endpoint_is_the_live_alias_of_the_sample_handler(
+    sample: tuple[Template, SipMediaApplication],
+) -> None:
     template, sma = sample
     handler = logical_id(template, "AWS::Lambda::Function", {"Handler": "runtime.handler.handler"})
+    version = logical_id(template, "AWS::Lambda::Version", {"FunctionName": {"Ref": handler}})
+    alias = logical_id(
+        template,
+        "AWS::Lambda::Alias",
+        {"FunctionName": {"Ref": handler}, "FunctionVersion": {"Fn::GetAtt": [version, "Version"]}},
+    )
+    assert template.find_resources("AWS::Lambda::Alias")[alias]["Properties"]["Name"] == "live"
     template.has_resource(
         "AWS::Chime::SipMediaApplication",
         {
             "Properties": {
                 "AwsRegion": "us-east-1",
                 "Name": sma.sma_name,
-                "Endpoints": [{"LambdaArn": {"Fn::GetAtt": [handler, "Arn"]}}],
+                "Endpoints": [{"LambdaArn": {"Ref": alias}}],
             },
             "DependsOn": [Match.string_like_regexp("ChimeInvoke")],
         },
     )
 
 
+def test_a_handler_change_rolls_out_to_10_percent_of_calls_first(
+    sample: tuple[Template, SipMediaApplication],
+) -> None:
+    template, sma = sample
+    alias = logical_id(template, "AWS::Lambda::Alias")
+    (group,) = template.find_resources("AWS::CodeDeploy::DeploymentGroup").values()
+    assert group["Properties"]["DeploymentConfigName"] == (
+        "CodeDeployDefault.LambdaCanary10Percent10Minutes"
+    )
+    assert group["Properties"]["DeploymentStyle"] == {
+        "DeploymentOption": "WITH_TRAFFIC_CONTROL",
+        "DeploymentType": "BLUE_GREEN",
+    }
+    # CodeDeploy shifts the alias: CloudFormation hands the alias update to it.
+    update_policy = template.find_resources("AWS::Lambda::Alias")[alias]["UpdatePolicy"]
+    assert set(update_policy["CodeDeployLambdaAliasUpdate"]) == {
+        "ApplicationName",
+        "DeploymentGroupName",
+    }
+    assert sma.rollout_group is not None
+
+
 def test_chime_may_invoke_the_handler_from_this_account_only(
     sample: tuple[Template, SipMediaApplication],
 ) -> None:
     template, _ = sample
-    handler = logical_id(template, "AWS::Lambda::Function", {"Handler": "runtime.handler.handler"})
+    alias = logical_id(template, "AWS::Lambda::Alias")
+    assert len(template.find_resources("AWS::Lambda::Permission")) == 1
     template.has_resource_properties(
         "AWS::Lambda::Permission",
         {
             "Action": "lambda:InvokeFunction",
-            "FunctionName": {"Fn::GetAtt": [handler, "Arn"]},
+            "FunctionName": {"Ref": alias},
             "Principal": "voiceconnector.chime.amazonaws.com",
             "SourceAccount": "123456789012",
         },
@@ -243,13 +279,7 @@ def test_your_own_function_alias_is_the_endpoint(make_bare_app: Callable[..., cd
     stack = cdk.Stack(
         make_bare_app(), "Own", env=cdk.Environment(account="123456789012", region="eu-west-2")
     )
-    function = lambda_.Function(
-        stack,
-        "Mine",
-        runtime=lambda_.Runtime.PYTHON_3_14,
-        handler="index.handler",
-        code=lambda_.Code.from_inline("def handler(event, context):\n    return {}\n"),
-    )
+    function = user_function(stack)
     alias = lambda_.Alias(stack, "Live", alias_name="live", version=function.current_version)
     sma = SipMediaApplication(stack, "Sma", function=alias, name="My IVR")
     assert sma.function is alias
@@ -269,6 +299,95 @@ def test_your_own_function_alias_is_the_endpoint(make_bare_app: Callable[..., cd
     )
     assert sma.log_group is None
     assert sma.node.try_find_child("Handler") is None
+    assert sma.rollout_group is None
+    assert template.find_resources("AWS::CodeDeploy::DeploymentGroup") == {}
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {},
+        {"@aws-cdk/aws-lambda:recognizeVersionProps": False},
+        {"@aws-cdk/aws-lambda:recognizeLayerVersion": False},
+        cdk_json_context(),
+    ],
+    ids=["no context", "recognizeVersionProps off", "recognizeLayerVersion off", "cdk.json"],
+)
+def test_every_handler_change_publishes_a_version_the_alias_rolls_out(
+    tmp_path: Path, context: dict[str, Any]
+) -> None:
+    """A change the alias would not see (an old version) would keep calls on the old flow."""
+
+    def version_ids(frames: int, **props: Any) -> set[str]:
+        folder = tmp_path / f"prompts-{frames}"
+        wavgen.write(folder / "welcome.wav", wavgen.pcm(frames=frames))
+        wavgen.write(folder / "error.wav", wavgen.pcm())
+        stack = cdk.Stack(
+            cdk.App(context=context),
+            "S",
+            env=cdk.Environment(account="123456789012", region="us-east-1"),
+        )
+        prompts = WavPrompts(stack, "P", prompt_bucket=PromptBucket(stack, "B"), source_dir=folder)
+        SipMediaApplication(stack, "Sma", prompts=[prompts], **props)
+        return set(Template.from_stack(stack).find_resources("AWS::Lambda::Version"))
+
+    before = version_ids(800)
+    assert version_ids(800) == before
+    assert version_ids(1600) != before  # another prompt duration: another manifest
+    assert version_ids(800, playback_repeat=2) != before
+
+
+def test_your_own_alias_opts_in_to_a_rollout(make_bare_app: Callable[..., cdk.App]) -> None:
+    stack = cdk.Stack(
+        make_bare_app(), "Own", env=cdk.Environment(account="123456789012", region="us-east-1")
+    )
+    function = user_function(stack)
+    alias = lambda_.Alias(stack, "Prod", alias_name="prod", version=function.current_version)
+    sma = SipMediaApplication(
+        stack,
+        "Sma",
+        function=alias,
+        rollout=codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_1_MINUTE,
+    )
+    alarm = cloudwatch.Alarm(
+        stack, "Errors", metric=alias.metric_errors(), threshold=1, evaluation_periods=1
+    )
+    sma.add_rollback_alarm(alarm)
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::CodeDeploy::DeploymentGroup",
+        {
+            "DeploymentConfigName": "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
+            "AlarmConfiguration": {
+                "Alarms": [{"Name": {"Ref": Match.any_value()}}],
+                "Enabled": True,
+            },
+            "AutoRollbackConfiguration": {
+                "Enabled": True,
+                "Events": Match.array_with(["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"]),
+            },
+        },
+    )
+
+
+def test_a_rollout_without_an_alias_is_refused(make_bare_app: Callable[..., cdk.App]) -> None:
+    stack = cdk.Stack(make_bare_app(), "Own")
+    function = lambda_.Function.from_function_arn(
+        stack, "Imported", "arn:aws:lambda:us-east-1:123456789012:function:ivr"
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"rollout is set, but function is .*expected function to "
+        r"be a lambda.Alias",
+    ):
+        SipMediaApplication(
+            stack, "Sma", function=function, rollout=codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE
+        )
+
+
+def test_a_rollout_that_is_no_deployment_config_is_refused(build: Build) -> None:
+    with pytest.raises(ValueError, match=r"rollout is 'canary'.*expected a codedeploy"):
+        build(rollout="canary")
 
 
 def test_handler_settings_with_your_own_function_are_refused(

@@ -27,6 +27,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from app import build_app
 from constructs_pkg import (
+    CallMonitoring,
     PromptBucket,
     SipMediaApplication,
     SipMessageLogs,
@@ -131,6 +132,15 @@ def test_sip_message_logs(make_bare_app: MakeApp, snapshot_json: SnapshotAsserti
     function = lambda_.Function.from_function_arn(stack, "Ivr", FUNCTION_ARN)
     sma = SipMediaApplication(stack, "Sma", function=function, name="Snapshot IVR")
     SipMessageLogs(stack, "SipMessageLogs", sip_media_application=sma)
+
+    assert template_of(stack) == snapshot_json
+
+
+def test_call_monitoring(make_bare_app: MakeApp, snapshot_json: SnapshotAssertion) -> None:
+    stack = fixed_stack(make_bare_app)
+    function = lambda_.Function.from_function_arn(stack, "Ivr", FUNCTION_ARN)
+    sma = SipMediaApplication(stack, "Sma", function=function, name="Snapshot IVR")
+    CallMonitoring(stack, "Monitoring", sip_media_application=sma)
 
     assert template_of(stack) == snapshot_json
 

@@ -30,6 +30,7 @@ too, prefixed with the template's path.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
 from collections.abc import Iterator, Mapping
@@ -135,6 +136,17 @@ class Function:
     environment: dict[str, str]
     code_dir: Path | None = None
     inline_code: str | None = None
+    qualifier: str | None = None
+    """The alias (or version) the endpoint names; None for the function itself."""
+
+    @property
+    def invoked_arn(self) -> str:
+        """The ARN Chime invokes: qualified when the endpoint is an alias or a version."""
+        return f"{self.arn}:{self.qualifier}" if self.qualifier else self.arn
+
+    @property
+    def invoked_name(self) -> str:
+        return f"{self.name}:{self.qualifier}" if self.qualifier else self.name
 
 
 @dataclass(frozen=True)
@@ -486,14 +498,14 @@ def _call_setup(stack: Stack, sma_logical_id: str) -> CallSetup:
         raise AssemblyError(
             f'{at}[0] is {describe(endpoints[0])}; expected an object with "LambdaArn"'
         )
-    function_id = _function_behind(resolver, endpoints[0].get("LambdaArn"))
+    function_id, qualifier = _function_behind(resolver, endpoints[0].get("LambdaArn"))
     if function_id is None:
         raise AssemblyError(
             f"{_template(stack)}: the endpoint of {sma_logical_id} "
             f"({endpoints[0].get('LambdaArn')!r}) is not a function of this stack; the "
             "simulator can only call a Lambda it has the code of"
         )
-    function = _function(stack, resolver, function_id)
+    function = dataclasses.replace(_function(stack, resolver, function_id), qualifier=qualifier)
     return CallSetup(
         stack=stack,
         sma=sma,
@@ -503,9 +515,11 @@ def _call_setup(stack: Stack, sma_logical_id: str) -> CallSetup:
     )
 
 
-def _function_behind(resolver: Resolver, reference: Any) -> str | None:
-    """The logical id of the function an endpoint ARN points at, through versions and aliases."""
-    for _ in range(8):
+def _function_behind(resolver: Resolver, reference: Any) -> tuple[str | None, str | None]:
+    """The logical id of the function an endpoint ARN points at, through versions and
+    aliases, and the qualifier the endpoint itself names (an alias's name, a version)."""
+    qualifier: str | None = None
+    for hop in range(8):
         logical_id: str | None = None
         if isinstance(reference, Mapping) and "Fn::GetAtt" in reference:
             target = reference["Fn::GetAtt"]
@@ -513,15 +527,18 @@ def _function_behind(resolver: Resolver, reference: Any) -> str | None:
         elif isinstance(reference, Mapping) and "Ref" in reference:
             logical_id = str(reference["Ref"])
         if logical_id is None:
-            return None
+            return None, None
         kind = resolver.resource_type(logical_id)
         if kind == FUNCTION_TYPE:
-            return logical_id
+            return logical_id, qualifier
         if kind in ("AWS::Lambda::Version", "AWS::Lambda::Alias"):
+            if hop == 0:
+                physical = resolver.resolve_str({"Ref": logical_id}, logical_id)
+                qualifier = physical.rsplit(":", 1)[-1]
             reference = resolver.properties(logical_id).get("FunctionName")
             continue
-        return None
-    return None
+        return None, None
+    return None, None
 
 
 def _function(stack: Stack, resolver: Resolver, logical_id: str) -> Function:
@@ -606,7 +623,12 @@ def _invoke_policy(resolver: Resolver, function: Function) -> dict[str, Any]:
             continue
         props = resolver.resolve(resolver.properties(logical_id))
         target = str(props.get("FunctionName", ""))
-        if target not in (function.name, function.arn):
+        if "Qualifier" in props:
+            target = f"{target}:{props['Qualifier']}"
+        # A permission of the function covers unqualified invocations only; one of an
+        # alias or version covers invocations of that qualified ARN only (Lambda's
+        # AddPermission reference).
+        if target not in (function.invoked_name, function.invoked_arn):
             continue
         principal = str(props.get("Principal", ""))
         if principal == "*":
@@ -625,7 +647,7 @@ def _invoke_policy(resolver: Resolver, function: Function) -> dict[str, Any]:
             "Effect": "Allow",
             "Principal": principal_element,
             "Action": str(props.get("Action", "")),
-            "Resource": function.arn,
+            "Resource": function.invoked_arn,
         }
         if condition:
             statement["Condition"] = condition

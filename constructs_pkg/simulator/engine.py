@@ -342,7 +342,7 @@ class Call:
         request = Request(
             Principal.service(rules.CHIME_SERVICE_PRINCIPAL),
             "lambda:InvokeFunction",
-            setup.function.arn,
+            setup.function.invoked_arn,
             {"aws:SourceAccount": setup.sma.account, "aws:SourceArn": setup.sma.arn},
         )
         try:
@@ -352,7 +352,8 @@ class Call:
             return
         if not evaluation.allowed:
             reason = (
-                f"Chime may not invoke {setup.function.name}: no AWS::Lambda::Permission gives "
+                f"Chime may not invoke {setup.function.invoked_name}: no AWS::Lambda::Permission "
+                "gives "
                 f"{rules.CHIME_SERVICE_PRINCIPAL} lambda:InvokeFunction ({evaluation.explain()}); "
                 "the SMA logs 'Access denied while invoking the AWS Lambda function' and the "
                 "call drops"

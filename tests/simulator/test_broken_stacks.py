@@ -16,6 +16,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_chime as chime
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3_deployment as s3deploy
@@ -38,7 +39,10 @@ def broken_stack(
     chime_principal: bool = True,
     deploy_prefix: str = "prompts/",
     granted_prefix: str = "prompts/",
+    endpoint: str = "function",
 ) -> None:
+    """``endpoint``: "function", "alias" (an alias, the permission on it), or
+    "alias-without-permission" (an alias, the permission on the function only)."""
     stack = cdk.Stack(
         app, stack_id, env=cdk.Environment(account="123456789012", region="us-east-1")
     )
@@ -71,7 +75,14 @@ def broken_stack(
             "PROMPTS_MANIFEST": json.dumps(manifest),
         },
     )
-    sma = SipMediaApplication(stack, "Sma", function=function)
+    alias = lambda_.Alias(stack, "Live", alias_name="live", version=function.current_version)
+    sma = SipMediaApplication(stack, "Sma", function=alias if endpoint == "alias" else function)
+    if endpoint == "alias-without-permission":
+        sma.resource.endpoints = [
+            chime.CfnSipMediaApplication.SipMediaApplicationEndpointProperty(
+                lambda_arn=alias.function_arn
+            )
+        ]
     if chime_principal:
         prompts.grant_play(sma.sma_arn, key_prefix=granted_prefix)
     else:
@@ -94,6 +105,8 @@ def cdk_out(make_app: Callable[..., cdk.App], tmp_path_factory: pytest.TempPathF
     broken_stack(app, "WrongContentType", prompts_dir, content_type=None)
     broken_stack(app, "NoChimePrincipal", prompts_dir, chime_principal=False)
     broken_stack(app, "OutsidePrefix", prompts_dir, deploy_prefix="audio/")
+    broken_stack(app, "AliasEndpoint", prompts_dir, endpoint="alias")
+    broken_stack(app, "AliasWithoutPermission", prompts_dir, endpoint="alias-without-permission")
     app.synth()
     return outdir
 
@@ -135,3 +148,20 @@ def test_the_outside_prefix_failure_names_the_key_and_the_sma(cdk_out: Path) -> 
 
 def test_the_simulators_chime_principal_is_the_constructs() -> None:
     assert rules.CHIME_SERVICE_PRINCIPAL == CHIME_SERVICE_PRINCIPAL
+
+
+def test_an_alias_endpoint_is_invoked_through_the_permission_of_the_alias(cdk_out: Path) -> None:
+    setup = load_call_setup(cdk_out, stack="AliasEndpoint")
+    assert setup.function.qualifier == "live"
+    assert setup.function.invoked_arn.endswith(":function:AliasEndpoint-Handler886CB40B:live")
+    result = Call(setup).run()
+    assert result.heard != [] and result.failures == []
+
+
+def test_a_permission_of_the_function_does_not_let_chime_invoke_its_alias(cdk_out: Path) -> None:
+    """Lambda: a permission without a qualifier covers unqualified invocations only."""
+    result = call(cdk_out, "AliasWithoutPermission")
+    assert result.outcome is Outcome.SMA_HANGUP
+    assert result.invocations == 0
+    (error,) = result.transcript.of_kind("invocation-error")
+    assert "Chime may not invoke AliasWithoutPermission-Handler886CB40B:live" in error["summary"]
