@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import stat
 import weakref
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_s3_deployment as s3deploy
@@ -52,6 +54,7 @@ from constructs_pkg.audio.wav import (
     unreadable_on_os_error,
 )
 from constructs_pkg.prompt_bucket import PromptBucket
+from constructs_pkg.runtime.catalog import BUCKET_ENV, CATALOG_ENV, CATALOG_FORMAT
 from constructs_pkg.s3_keys import (
     deployed_key,
     key_prefix_problem,
@@ -70,6 +73,12 @@ WAV_CONTENT_TYPE = "audio/wav"
 # Lambda's whole environment is capped at 4 KB; the manifest must leave room for the rest.
 MAX_MANIFEST_BYTES = 3072
 _CACHE_FOLDER = ".playaudio-cache"
+# The catalog layer: the file under /opt (where Lambda extracts layers), and the runtime
+# helper as a module on the layer's Python path (/opt/python).
+CATALOG_FOLDER = "playaudio/catalogs"
+LAYER_MOUNT = "/opt"
+CATALOG_MODULE = "python/playaudio_catalog.py"
+_CATALOG_HELPER = Path(__file__).resolve().parent / "runtime" / "catalog.py"
 _COPY_CHUNK_BYTES = 1 << 20
 
 # Why aws-cdk-lib's BucketDeployment handler is safe without what the compliance checks
@@ -207,6 +216,7 @@ class WavPrompts(Construct):
             ephemeral_storage_size=cdk.Size.mebibytes(_scratch_mebibytes(staged_bytes)),
         )
         self._acknowledge_deployment_handler()
+        self._catalog_layer: lambda_.LayerVersion | None = None
 
     def _acknowledge_deployment_handler(self) -> None:
         """The findings on aws-cdk-lib's own BucketDeployment handler, each with why it is safe."""
@@ -311,6 +321,99 @@ class WavPrompts(Construct):
                 "WavPrompts, or shorten their names and folders."
             )
         return text
+
+    def catalog(self) -> dict[str, Any]:
+        """The catalog document a bound function reads: the key prefix, and per prompt name
+        [durationMs, rate, channels]; a key is keyPrefix + name + ".wav"."""
+        return {
+            "format": CATALOG_FORMAT,
+            "catalog": self.node.path,
+            "keyPrefix": self.key_prefix,
+            "prompts": {
+                name: [p.duration_ms, p.sample_rate, p.channels]
+                for name, p in sorted(self.prompts.items())
+            },
+        }
+
+    def catalog_json(self) -> str:
+        """The catalog as compact JSON (UTF-8, no size limit): the file ``bind`` ships, and
+        what to bundle yourself for a function ``bind`` cannot take."""
+        return json.dumps(self.catalog(), separators=(",", ":"), ensure_ascii=False)
+
+    @property
+    def catalog_path(self) -> str:
+        """Where a bound function finds the catalog: /opt/playaudio/catalogs/<id>.json.
+
+        The id holds a digest of the catalog, so a changed catalog changes PROMPT_CATALOG
+        and with it the function's configuration: a new function version, with or without
+        the @aws-cdk/aws-lambda:recognizeLayerVersion flag.
+        """
+        digest = hashlib.sha256(self.catalog_json().encode()).hexdigest()[:12]
+        safe_id = re.sub(r"[^A-Za-z0-9_.-]", "_", self.node.id)[:64]
+        return f"{LAYER_MOUNT}/{CATALOG_FOLDER}/{safe_id}-{digest}.json"
+
+    def bind(self, function: lambda_.Function) -> None:
+        """Ship this catalog to ``function`` in a layer, and set PROMPT_CATALOG (the file) and
+        PROMPTS_BUCKET (the deployed bucket) for ``constructs_pkg.runtime.catalog``.
+
+        One layer per WavPrompts, shared by every bound function; it takes one of the
+        function's five layer slots. Binding a function again is a no-op; a function takes
+        one catalog.
+        """
+        _check_bindable(self, function)
+        bound = _BOUND_CATALOGS.setdefault(self.node.root, {})
+        path = function.node.path
+        current = bound.get(path)
+        if current is self:
+            return
+        if current is not None:
+            raise ValueError(
+                f"WavPrompts '{self.node.id}': function {path} is bound to the catalog of "
+                f"{current.node.path} already; expected one catalog per function, since "
+                "PROMPT_CATALOG and PROMPTS_BUCKET name one. Put the prompts in one "
+                "WavPrompts, or give each catalog its own function"
+            )
+        layer = self._layer()
+        try:
+            function.add_layers(layer)
+        except RuntimeError as error:
+            raise ValueError(
+                f"WavPrompts '{self.node.id}': cannot add the catalog layer to function "
+                f"{path} ({error}); expected a function with a free layer slot (Lambda "
+                "allows five layers per function)"
+            ) from None
+        function.add_environment(CATALOG_ENV, self.catalog_path)
+        function.add_environment(BUCKET_ENV, self.deployment.deployed_bucket.bucket_name)
+        bound[path] = self
+
+    def _layer(self) -> lambda_.LayerVersion:
+        """The catalog layer, staged into the assembly and created on first use."""
+        if self._catalog_layer is None:
+            folder = self._own_folder(
+                self._assembly_dir(), ".playaudio-catalogs", _path_digest(self)
+            )
+            catalog = self.catalog_json().encode()
+            files = {
+                self.catalog_path.removeprefix(f"{LAYER_MOUNT}/"): catalog,
+                CATALOG_MODULE: _CATALOG_HELPER.read_bytes(),
+            }
+            digest = hashlib.sha256()
+            for relative, content in sorted(files.items()):
+                _write_readable(folder, relative, content)
+                digest.update(f"{relative}\0{len(content)}\0".encode() + content)
+            # A custom hash, as for the prompts: aws-cdk-lib caches a folder's fingerprint
+            # by its path for the life of the process.
+            self._catalog_layer = lambda_.LayerVersion(
+                self,
+                "CatalogLayer",
+                code=lambda_.Code.from_asset(
+                    str(folder),
+                    asset_hash=digest.hexdigest(),
+                    asset_hash_type=cdk.AssetHashType.CUSTOM,
+                ),
+                description=f"PlayAudio prompt catalog of {self.node.path}"[:256],
+            )
+        return self._catalog_layer
 
     def _assembly_dir(self) -> Path:
         """The cloud assembly's folder (resolved): the only place a synth may write."""
@@ -417,6 +520,33 @@ class WavPrompts(Construct):
         return infos, staged.hexdigest()
 
 
+def _check_bindable(prompts: WavPrompts, function: object) -> None:
+    """Refuse what cannot take a layer: an imported function, an alias, a container image."""
+    if isinstance(function, lambda_.Function) and not isinstance(
+        function, lambda_.DockerImageFunction
+    ):
+        return
+    kind = "a container image function" if isinstance(function, lambda_.Function) else ""
+    raise ValueError(
+        f"WavPrompts '{prompts.node.id}': cannot bind {kind or describe(function)}; expected "
+        "a lambda_.Function (.zip) defined in this app, since only such a function takes a "
+        "layer and environment variables here. For any other function, bundle "
+        "prompts.catalog_json() with its code as a file and set PROMPT_CATALOG to that "
+        "file's path and PROMPTS_BUCKET to the prompt bucket's name (README: 'Play by name "
+        "from your own function')"
+    )
+
+
+def _write_readable(folder: Path, relative: str, content: bytes) -> None:
+    """Write ``folder/relative``, readable by all (Lambda reads layers as another user)."""
+    target = folder / relative
+    for parent in reversed(target.relative_to(folder).parents):
+        (folder / parent).mkdir(exist_ok=True)
+        (folder / parent).chmod(0o755)
+    target.write_bytes(content)
+    target.chmod(0o644)
+
+
 def _normalizer() -> Callable[[Path, Path], NormalizedPrompt]:
     """normalize_prompt, whose libraries are the optional ``normalize`` extra."""
     try:
@@ -518,6 +648,11 @@ def _collisions(source: Path, files: list[Path]) -> list[WavError]:
                 )
     return problems
 
+
+# The functions bound to a catalog, by the app and the function's construct path.
+_BOUND_CATALOGS: weakref.WeakKeyDictionary[IConstruct, dict[str, WavPrompts]] = (
+    weakref.WeakKeyDictionary()
+)
 
 # Every WavPrompts of an app, by the app (the construct tree's root): what each deploys where.
 _DEPLOYMENTS: weakref.WeakKeyDictionary[IConstruct, list[WavPrompts]] = weakref.WeakKeyDictionary()

@@ -215,6 +215,7 @@ def test_only_the_runtime_is_shipped_to_lambda(
         "runtime",
         "runtime/__init__.py",
         "runtime/actions.py",
+        "runtime/catalog.py",
         "runtime/emf.py",
         "runtime/events.py",
         "runtime/handler.py",
