@@ -98,11 +98,13 @@ class Catalog:
         if not (
             isinstance(entry, list)
             and len(entry) == 3
-            and all(type(n) is int and n > 0 for n in entry)
+            and all(type(n) is int for n in entry)
+            and entry[0] >= 0 < entry[1]
+            and entry[2] > 0
         ):
             raise CatalogError(
                 f"{self._where()}: prompt {name!r} is {entry!r}; expected "
-                "[durationMs, rate, channels], three positive integers"
+                "[durationMs, rate, channels], integers, rate and channels above 0"
             )
         return PromptInfo(name, self.key_prefix + name + PROMPT_SUFFIX, *entry)
 
