@@ -7,8 +7,8 @@ Stacks (us-east-1, account 123456789012):
 - ``SmaOnly``: a SipMediaApplication around the user's function, no prompts.
 - ``Own``: PromptBucket, WavPrompts, the sample handler's SMA (its alias and rollout), a
   phone-number SipRule, SipMessageLogs and CallMonitoring (its own topic, rollback alarms).
-- ``Brought``: the user's bucket and function, wrapped, with a host-name SipRule,
-  SipMessageLogs into the user's existing log group (``create_log_group=False``) and
+- ``Brought``: the user's bucket and function (bound to the prompt catalog), wrapped, with
+  a host-name SipRule, SipMessageLogs into the user's existing log group (``create_log_group=False``) and
   CallMonitoring sending to the user's topic.
 
 The user's own resources (``USER_PATHS``) are the user's to make compliant; the matrix
@@ -97,8 +97,10 @@ def build(context: dict[str, Any], outdir: Path, prompts_dir: Path) -> cdk.App:
         prompt_bucket=PromptBucket(brought, "Prompts", existing_bucket=user_bucket),
         source_dir=prompts_dir,
     )
+    brought_function = user_function(brought)
+    brought_prompts.bind(brought_function)
     brought_sma = SipMediaApplication(
-        brought, "Sma", prompts=[brought_prompts], function=user_function(brought)
+        brought, "Sma", prompts=[brought_prompts], function=brought_function
     )
     SipRule(
         brought,
