@@ -8,8 +8,8 @@ Stacks (us-east-1, account 123456789012):
 - ``Own``: PromptBucket, WavPrompts, the sample handler's SMA (its alias and rollout), a
   phone-number SipRule, SipMessageLogs and CallMonitoring (its own topic, rollback alarms).
 - ``Brought``: the user's bucket and function (bound to the prompt catalog), wrapped, with
-  a host-name SipRule, SipMessageLogs into the user's existing log group (``create_log_group=False``) and
-  CallMonitoring sending to the user's topic.
+  a host-name SipRule, SipMessageLogs into the user's existing log group
+  (``create_log_group=False``) and CallMonitoring sending to the user's topic.
 
 The user's own resources (``USER_PATHS``) are the user's to make compliant; the matrix
 holds the constructs to every cdk-nag pack.
