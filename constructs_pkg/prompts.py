@@ -216,7 +216,8 @@ class WavPrompts(Construct):
             ephemeral_storage_size=cdk.Size.mebibytes(_scratch_mebibytes(staged_bytes)),
         )
         self._acknowledge_deployment_handler()
-        self._catalog_layer: lambda_.LayerVersion | None = None
+        self._catalog_asset: tuple[Path, str] | None = None
+        self._catalog_layers: dict[str, lambda_.LayerVersion] = {}
 
     def _acknowledge_deployment_handler(self) -> None:
         """The findings on aws-cdk-lib's own BucketDeployment handler, each with why it is safe."""
@@ -356,9 +357,9 @@ class WavPrompts(Construct):
         """Ship this catalog to ``function`` in a layer, and set PROMPT_CATALOG (the file) and
         PROMPTS_BUCKET (the deployed bucket) for ``constructs_pkg.runtime.catalog``.
 
-        One layer per WavPrompts, shared by every bound function; it takes one of the
-        function's five layer slots. Binding a function again is a no-op; a function takes
-        one catalog.
+        One layer per WavPrompts (and per other stack holding a bound function), shared by
+        the bound functions; it takes one of a function's five layer slots. Binding a
+        function again is a no-op; a function takes one catalog.
         """
         _check_bindable(self, function)
         bound = _BOUND_CATALOGS.setdefault(self.node.root, {})
@@ -373,7 +374,7 @@ class WavPrompts(Construct):
                 "PROMPT_CATALOG and PROMPTS_BUCKET name one. Put the prompts in one "
                 "WavPrompts, or give each catalog its own function"
             )
-        layer = self._layer()
+        layer = self._layer(cdk.Stack.of(function))
         try:
             function.add_layers(layer)
         except RuntimeError as error:
@@ -386,34 +387,50 @@ class WavPrompts(Construct):
         function.add_environment(BUCKET_ENV, self.deployment.deployed_bucket.bucket_name)
         bound[path] = self
 
-    def _layer(self) -> lambda_.LayerVersion:
-        """The catalog layer, staged into the assembly and created on first use."""
-        if self._catalog_layer is None:
-            folder = self._own_folder(
-                self._assembly_dir(), ".playaudio-catalogs", _path_digest(self)
+    def _layer(self, stack: cdk.Stack) -> lambda_.LayerVersion:
+        """The catalog layer for functions of ``stack``, created on first use.
+
+        A function of another stack gets a layer in its own stack (from the same asset):
+        a layer ARN exported across stacks would change with every catalog and
+        CloudFormation refuses to update an export that another stack imports.
+        """
+        layer = self._catalog_layers.get(stack.node.path)
+        if layer is None:
+            if self._catalog_asset is None:
+                self._catalog_asset = self._stage_catalog()
+            folder, asset_hash = self._catalog_asset
+            code = lambda_.Code.from_asset(
+                str(folder), asset_hash=asset_hash, asset_hash_type=cdk.AssetHashType.CUSTOM
             )
-            catalog = self.catalog_json().encode()
-            files = {
-                self.catalog_path.removeprefix(f"{LAYER_MOUNT}/"): catalog,
-                CATALOG_MODULE: _CATALOG_HELPER.read_bytes(),
-            }
-            digest = hashlib.sha256()
-            for relative, content in sorted(files.items()):
-                _write_readable(folder, relative, content)
-                digest.update(f"{relative}\0{len(content)}\0".encode() + content)
-            # A custom hash, as for the prompts: aws-cdk-lib caches a folder's fingerprint
-            # by its path for the life of the process.
-            self._catalog_layer = lambda_.LayerVersion(
-                self,
-                "CatalogLayer",
-                code=lambda_.Code.from_asset(
-                    str(folder),
-                    asset_hash=digest.hexdigest(),
-                    asset_hash_type=cdk.AssetHashType.CUSTOM,
-                ),
-                description=f"PlayAudio prompt catalog of {self.node.path}"[:256],
-            )
-        return self._catalog_layer
+            description = f"PlayAudio prompt catalog of {self.node.path}"[:256]
+            if stack.node.path == cdk.Stack.of(self).node.path:
+                layer = lambda_.LayerVersion(
+                    self, "CatalogLayer", code=code, description=description
+                )
+            else:
+                layer = lambda_.LayerVersion(
+                    stack,
+                    f"{self.node.id}CatalogLayer{_path_digest(self)[:8]}",
+                    code=code,
+                    description=description,
+                )
+            self._catalog_layers[stack.node.path] = layer
+        return layer
+
+    def _stage_catalog(self) -> tuple[Path, str]:
+        """The layer's folder, staged into the assembly, and the hash of what it holds."""
+        folder = self._own_folder(self._assembly_dir(), ".playaudio-catalogs", _path_digest(self))
+        files = {
+            self.catalog_path.removeprefix(f"{LAYER_MOUNT}/"): self.catalog_json().encode(),
+            CATALOG_MODULE: _CATALOG_HELPER.read_bytes(),
+        }
+        digest = hashlib.sha256()
+        for relative, content in sorted(files.items()):
+            _write_readable(folder, relative, content)
+            digest.update(f"{relative}\0{len(content)}\0".encode() + content)
+        # A custom hash, as for the prompts: aws-cdk-lib caches a folder's fingerprint by
+        # its path for the life of the process.
+        return folder, digest.hexdigest()
 
     def _assembly_dir(self) -> Path:
         """The cloud assembly's folder (resolved): the only place a synth may write."""

@@ -335,6 +335,29 @@ def test_a_changed_catalog_ships_a_new_layer_and_function_version_on_resynth(
     assert sorted(json.loads(catalog_file.read_text())["prompts"]) == ["goodbye", "welcome"]
 
 
+def test_a_function_of_another_stack_gets_a_layer_in_its_own_stack(
+    make_bare_app: Callable[..., cdk.App], tmp_path: Path
+) -> None:
+    """No layer ARN crosses stacks: CloudFormation could not update an imported export."""
+    app = make_bare_app(outdir=str(tmp_path / "cdk.out"))
+    prompts_stack = cdk.Stack(app, "PromptsStack", env=ENV)
+    prompts = prompts_in(prompts_stack, write_prompts(tmp_path / "prompts", ["welcome"]))
+    ivr_stack = cdk.Stack(app, "IvrStack", env=ENV)
+    for construct_id in ("First", "Second"):
+        prompts.bind(user_function(ivr_stack, construct_id))
+    prompts.bind(user_function(prompts_stack, "Local"))
+    app.synth()
+    ivr, local = Template.from_stack(ivr_stack), Template.from_stack(prompts_stack)
+
+    (layer_id,) = catalog_layers(ivr)
+    assert layer_id.startswith("PromptsCatalogLayer")
+    functions = ivr.find_resources("AWS::Lambda::Function").values()
+    assert [f["Properties"]["Layers"] for f in functions] == [[{"Ref": layer_id}]] * 2
+    assert len(catalog_layers(local)) == 1
+    assert layer_folder(ivr, ivr_stack) == layer_folder(local, prompts_stack)
+    assert environment_of(ivr, "First")["PROMPT_CATALOG"] == prompts.catalog_path
+
+
 def test_an_imported_function_is_refused_with_the_fallback(
     make_stack: Callable[..., cdk.Stack], tmp_path: Path
 ) -> None:
