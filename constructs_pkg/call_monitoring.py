@@ -19,6 +19,7 @@ which needs no dimension names.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -30,13 +31,17 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_pkg._props import Problems, describe, implements
+from constructs_pkg._props import Problems, describe
 from constructs_pkg.runtime import metrics
 from constructs_pkg.sip_media_application import SipMediaApplication
 
 # The SMA retries an invocation after 5 s without an answer, then fails the call.
 SMA_RETRY_MS = 5000
 ONE_MINUTE = cdk.Duration.minutes(1)
+# PutMetricAlarm: period x evaluation periods at most a day for periods under an hour,
+# at most seven days otherwise.
+MAX_ALARM_WINDOW_S = 86_400
+MAX_LONG_ALARM_WINDOW_S = 604_800
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,7 @@ class CallMonitoring(Construct):
         super().__init__(scope, construct_id)
         settings = _check(
             construct_id,
+            cdk.Stack.of(self),
             sip_media_application=sip_media_application,
             alarm_topic=alarm_topic,
             alarms=alarms,
@@ -120,6 +126,10 @@ class CallMonitoring(Construct):
         )
         self.sip_media_application = sip_media_application
         self.namespace = namespace
+        sample_handler = sip_media_application.sample_handler
+        if sample_handler is not None and namespace != metrics.NAMESPACE:
+            # The alarms watch this namespace: the sample handler must write to it.
+            sample_handler.add_environment("METRICS_NAMESPACE", namespace)
         self.alarm_topic_key: kms.Key | None = None
         """The key of the topic this construct made; None for a topic you passed."""
         self.alarm_topic: sns.ITopic = alarm_topic or self._encrypted_topic()
@@ -185,9 +195,9 @@ class CallMonitoring(Construct):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             # No calls, no data: a quiet line is not an incident.
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=_DESCRIPTIONS[name].format(
-                sma=self.sip_media_application.node.path, threshold=f"{setting.threshold:g}"
-            ),
+            alarm_description=_DESCRIPTIONS[name].format(sma=self.sip_media_application.node.path)
+            + " "
+            + _when(setting),
         )
         action = cloudwatch_actions.SnsAction(self.alarm_topic)
         alarm.add_alarm_action(action)
@@ -210,13 +220,35 @@ class CallMonitoring(Construct):
                 conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
             )
         )
-        return sns.Topic(
+        topic = sns.Topic(
             self,
             "AlarmTopic",
             display_name="Call-flow alarms",
             master_key=key,
             enforce_ssl=True,
         )
+        # A topic policy replaces SNS's default one, which let the account's services
+        # publish: without this statement the TLS-only policy would refuse the alarms.
+        stack = cdk.Stack.of(self)
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {
+                        "aws:SourceArn": stack.format_arn(
+                            service="cloudwatch",
+                            resource="alarm",
+                            resource_name="*",
+                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    },
+                },
+            )
+        )
+        return topic
 
     # -- dashboard -----------------------------------------------------------------------
 
@@ -238,7 +270,7 @@ class CallMonitoring(Construct):
                 right=[
                     cloudwatch.MathExpression(
                         expression=(
-                            "SEARCH('{AWS/ChimeVoiceConnector} "
+                            'SEARCH(\'Namespace="AWS/ChimeVoiceConnector" '
                             "MetricName=\"SmaActiveCallCount\"', 'Maximum', 60)"
                         ),
                         label="active SMA calls (account)",
@@ -287,24 +319,25 @@ _CALL_METRICS = {
     "ActionFailures": metrics.ACTION_FAILURES,
 }
 _DESCRIPTIONS = {
-    "HandlerErrors": "The SIP media application handler of {sma} failed {threshold} or more "
-    "invocations a minute: callers hear failed calls.",
-    "HandlerThrottles": "Lambda throttled the handler of {sma} ({threshold}+ a minute): the "
-    "SMA could not reach it, so calls failed. Raise the account's concurrency.",
-    "HandlerLatency": "The handler of {sma} answers slowly: p99 at or above {threshold} ms; the "
-    "SMA retries after 5 s and then fails the call.",
+    "HandlerErrors": "The SIP media application handler of {sma} failed invocations: callers "
+    "hear failed calls.",
+    "HandlerThrottles": "Lambda throttled the handler of {sma}: the SMA could not reach it, so "
+    "calls failed. Raise the account's concurrency.",
+    "HandlerLatency": "The handler of {sma} answers slowly (p99 duration in ms); the SMA "
+    "retries after 5 s and then fails the call.",
     "BrokenPrompts": "PlayAudio could not read a prompt of {sma} (InvalidAudioSource): check "
     "the prompt deployment, the bucket policy and the keys.",
     "InvalidResponses": "The SMA {sma} could not use the handler's response "
     "(INVALID_LAMBDA_RESPONSE): a handler bug.",
     "MalformedEvents": "The handler of {sma} met events it could not read, or caught "
     "exceptions: a handler bug or a new event shape.",
-    "ActionFailures": "Actions of {sma} failed {threshold} or more times in five minutes.",
+    "ActionFailures": "Actions of {sma} failed (every Chime error type).",
 }
 
 
 def _check(
     construct_id: str,
+    stack: cdk.Stack,
     *,
     sip_media_application: object,
     alarm_topic: object,
@@ -343,38 +376,87 @@ def _check(
             f"rollback_alarms is {describe(rollback_alarms)}; expected a list of alarm names"
         )
     else:
-        for name in rollback_alarms:
+        for index, name in enumerate(rollback_alarms):
             if name not in DEFAULT_ALARMS:
                 problems.add(f"rollback_alarms names {name!r}; expected one of {known}")
+            elif settings[name] is None:
+                problems.add(
+                    f"rollback_alarms names {name!r}, which alarms turns off; expected an "
+                    "alarm that exists, or leave it out of rollback_alarms"
+                )
+            elif name in rollback_alarms[:index]:
+                problems.add(f"rollback_alarms names {name!r} twice; expected each once")
+        if (
+            isinstance(sip_media_application, SipMediaApplication)
+            and sip_media_application.rollout_group is not None
+            and rollback_alarms
+            and cdk.Stack.of(sip_media_application) is not stack
+        ):
+            problems.add(
+                f"it is in stack {stack.stack_name}, the SMA in "
+                f"{cdk.Stack.of(sip_media_application).stack_name}: the rollout there would "
+                "name alarms here that name its handler there, a cycle between the stacks. "
+                "Expected CallMonitoring in the SMA's stack, or rollback_alarms=[]"
+            )
     if problems.check_type("namespace", namespace, str, "a CloudWatch namespace", optional=False):
         problems.add(metrics.namespace_error(namespace))
+        if isinstance(namespace, str) and namespace != namespace.strip():
+            problems.add(
+                f"namespace is {namespace!r}; expected no spaces around it (the handler "
+                "strips them, so the alarms would watch another namespace)"
+            )
     problems.check_type("dashboard", dashboard, bool, "True or False", optional=False)
     problems.raise_if_any()
     return settings
 
 
 def _settings_problem(name: str, setting: AlarmSettings | None) -> str | None:
-    """Why an alarm's settings cannot make an alarm, or None."""
+    """Why an alarm's settings cannot make an alarm CloudWatch accepts and can fire, or None."""
     if setting is None:
         return None
     found = f"alarms[{name!r}]"
-    if isinstance(setting.threshold, bool) or not isinstance(setting.threshold, (int, float)):
-        return f"{found}.threshold is {describe(setting.threshold)}; expected a number"
-    if not isinstance(setting.evaluation_periods, int) or setting.evaluation_periods < 1:
-        return f"{found}.evaluation_periods is {setting.evaluation_periods!r}; expected 1 or more"
+    threshold = setting.threshold
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, (int, float))
+        or not math.isfinite(threshold)
+    ):
+        return f"{found}.threshold is {describe(threshold)}; expected a finite number"
+    periods = setting.evaluation_periods
+    if isinstance(periods, bool) or not isinstance(periods, int) or periods < 1:
+        return f"{found}.evaluation_periods is {periods!r}; expected a whole number from 1"
     points = setting.datapoints_to_alarm
     if points is not None and (
-        not isinstance(points, int) or not 1 <= points <= setting.evaluation_periods
+        isinstance(points, bool) or not isinstance(points, int) or not 1 <= points <= periods
     ):
         return (
             f"{found}.datapoints_to_alarm is {points!r}; expected 1 to evaluation_periods "
-            f"({setting.evaluation_periods})"
+            f"({periods})"
         )
-    if not implements(setting.period, cdk.Duration) and not isinstance(
-        setting.period, cdk.Duration
-    ):
+    if not isinstance(setting.period, cdk.Duration):
         return f"{found}.period is {describe(setting.period)}; expected a cdk.Duration"
-    seconds = setting.period.to_seconds()
-    if seconds not in (10, 30) and (seconds < 60 or seconds % 60):
-        return f"{found}.period is {seconds:g} s; expected 10 s, 30 s or a whole number of minutes"
+    # Lambda's metrics and the EMF lines are per minute: a shorter period has no data.
+    millis = setting.period.to_milliseconds()
+    if millis < 60_000 or millis % 60_000:
+        return f"{found}.period is {millis / 1000:g} s; expected a whole number of minutes"
+    window = millis // 1000 * periods
+    limit = MAX_ALARM_WINDOW_S if millis < 3_600_000 else MAX_LONG_ALARM_WINDOW_S
+    if window > limit:
+        which = "under an hour" if limit == MAX_ALARM_WINDOW_S else "of an hour or more"
+        return (
+            f"{found} looks back {window:,} s (period x evaluation_periods); CloudWatch "
+            f"allows at most {limit:,} s for a period {which}"
+        )
     return None
+
+
+def _when(setting: AlarmSettings) -> str:
+    """When the alarm fires, in words, from its settings."""
+    minutes = int(setting.period.to_minutes())
+    period = "a minute" if minutes == 1 else f"{minutes} minutes"
+    points = setting.datapoints_to_alarm or setting.evaluation_periods
+    if setting.evaluation_periods == 1:
+        span = f"in {period}"
+    else:
+        span = f"in {points} of {setting.evaluation_periods} periods of {period}"
+    return f"Fires at {setting.threshold:g} or more {span}."

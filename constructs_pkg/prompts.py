@@ -19,7 +19,7 @@ import stat
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import aws_cdk as cdk
@@ -56,6 +56,7 @@ from constructs_pkg.audio.wav import (
 from constructs_pkg.prompt_bucket import PromptBucket
 from constructs_pkg.runtime.catalog import BUCKET_ENV, CATALOG_ENV, CATALOG_FORMAT
 from constructs_pkg.s3_keys import (
+    asset_path_problem,
     deployed_key,
     key_prefix_problem,
     key_problem,
@@ -73,6 +74,10 @@ WAV_CONTENT_TYPE = "audio/wav"
 # Lambda's whole environment is capped at 4 KB; the manifest must leave room for the rest.
 MAX_MANIFEST_BYTES = 3072
 _CACHE_FOLDER = ".playaudio-cache"
+_STAGING_FOLDER = ".playaudio-prompts"
+_CATALOG_STAGING = ".playaudio-catalogs"
+# What aws-cdk-lib names a staged asset in the cloud assembly.
+_ASSET_FOLDER = re.compile(r"asset\.[0-9a-f]{64}(\.zip)?")
 # The catalog layer: the file under /opt (where Lambda extracts layers), and the runtime
 # helper as a module on the layer's Python path (/opt/python).
 CATALOG_FOLDER = "playaudio/catalogs"
@@ -179,7 +184,7 @@ class WavPrompts(Construct):
 
         assembly = self._assembly_dir()
         files, refused = self._find_prompts(source, assembly)
-        self.staging_dir = self._own_folder(assembly, ".playaudio-prompts", _path_digest(self))
+        self.staging_dir = self._own_folder(assembly, _STAGING_FOLDER, _path_digest(self))
         infos, staged_digest = self._stage(source, files, self.staging_dir, refused)
         self.prompts: dict[str, Prompt] = {
             _prompt_name(relative): Prompt(
@@ -196,6 +201,9 @@ class WavPrompts(Construct):
         # The hash of what was staged, computed while copying: aws-cdk-lib caches a
         # folder's fingerprint by its path for the life of the process, so a second synth
         # in one process (tests, a pipeline script) would deploy the first synth's prompts.
+        # It also remembers, per process, which asset folders it has copied: after the
+        # cloud assembly is deleted, a re-synth in the same process would not copy again.
+        cdk.AssetStaging.clear_asset_hash_cache()
         self.asset = s3_assets.Asset(
             self,
             "Asset",
@@ -399,6 +407,7 @@ class WavPrompts(Construct):
             if self._catalog_asset is None:
                 self._catalog_asset = self._stage_catalog()
             folder, asset_hash = self._catalog_asset
+            cdk.AssetStaging.clear_asset_hash_cache()  # as for the prompts' asset
             code = lambda_.Code.from_asset(
                 str(folder), asset_hash=asset_hash, asset_hash_type=cdk.AssetHashType.CUSTOM
             )
@@ -419,7 +428,7 @@ class WavPrompts(Construct):
 
     def _stage_catalog(self) -> tuple[Path, str]:
         """The layer's folder, staged into the assembly, and the hash of what it holds."""
-        folder = self._own_folder(self._assembly_dir(), ".playaudio-catalogs", _path_digest(self))
+        folder = self._own_folder(self._assembly_dir(), _CATALOG_STAGING, _path_digest(self))
         files = {
             self.catalog_path.removeprefix(f"{LAYER_MOUNT}/"): self.catalog_json().encode(),
             CATALOG_MODULE: _CATALOG_HELPER.read_bytes(),
@@ -451,6 +460,12 @@ class WavPrompts(Construct):
                     f"WavPrompts '{self.node.id}': {folder} is a link to "
                     f"{os.readlink(folder)!r}; expected a plain folder inside the cloud "
                     "assembly, never followed through a link. Delete the link and "
+                    "synthesize again."
+                )
+            if folder.exists() and not folder.is_dir():
+                raise ValueError(
+                    f"WavPrompts '{self.node.id}': {folder} is not a folder; expected the "
+                    "folder the synth makes inside the cloud assembly. Delete it and "
                     "synthesize again."
                 )
         if fresh and folder.exists():
@@ -515,8 +530,8 @@ class WavPrompts(Construct):
         for relative in files:
             name = _shown(source / relative)
             target = staging / _staged_name(relative)
-            target.parent.mkdir(parents=True, exist_ok=True)
             try:
+                _make_folder(target.parent, name)
                 audio = source / relative
                 if normalize_prompt is not None:
                     assert cache is not None
@@ -638,7 +653,8 @@ def _key_problems(key_prefix: str, source: Path, files: list[Path]) -> list[WavE
     """The files whose deployed key S3 would refuse (too long, not UTF-8, control characters)."""
     problems: list[WavError] = []
     for relative in files:
-        problem = key_problem(deployed_key(key_prefix, _staged_name(relative)))
+        staged = _staged_name(relative)
+        problem = key_problem(deployed_key(key_prefix, staged)) or asset_path_problem(staged)
         if problem:
             problems.append(PromptSourceError(_shown(source / relative), problem))
     return problems
@@ -651,6 +667,17 @@ def _collisions(source: Path, files: list[Path]) -> list[WavError]:
         by_key.setdefault(_staged_name(relative), []).append(relative)
     problems: list[WavError] = []
     for staged, group in by_key.items():
+        # A file staged where another prompt needs a folder (x.WAV beside x.wav/y.wav).
+        for folder in PurePosixPath(staged).parents:
+            for relative in by_key.get(str(folder), []):
+                problems.append(
+                    PromptCollisionError(
+                        _shown(source / relative),
+                        f"would be deployed as {str(folder)!r}, which "
+                        f"{_shown(source / group[0])} needs as a folder; expected a prompt "
+                        "name that is no other prompt's folder. Rename one of them",
+                    )
+                )
         if len(group) > 1:
             for relative in group:
                 others = " and ".join(
@@ -813,10 +840,21 @@ def _find_prompt_files(source: Path, normalize: bool, assembly: Path) -> _Source
 
 
 def _is_assembly(folder: Path, assembly: Path) -> bool:
-    """This synth's own output folder, or any folder that holds a cloud assembly."""
+    """This synth's own output folder, or any folder that holds a cloud assembly, finished
+    (manifest.json and cdk.out) or not (a synth that stopped leaves asset.<hash> folders)."""
     if folder.resolve() == assembly:
         return True
-    return (folder / "manifest.json").is_file() and (folder / "cdk.out").is_file()
+    if (folder / "manifest.json").is_file() and (folder / "cdk.out").is_file():
+        return True
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return False
+    return any(
+        name in (_STAGING_FOLDER, _CACHE_FOLDER, _CATALOG_STAGING)
+        or _ASSET_FOLDER.fullmatch(name) is not None
+        for name in names
+    )
 
 
 def _expected_files(normalize: bool) -> str:
@@ -832,6 +870,19 @@ def _prompt_name(relative: Path) -> str:
 def _staged_name(relative: Path) -> str:
     """The deployed file name: the same path, with a lower-case .wav suffix."""
     return relative.with_suffix(PROMPT_SUFFIX).as_posix()
+
+
+def _make_folder(folder: Path, name: str) -> None:
+    """The staging folder a prompt goes into; a file in its way is named, not a traceback."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise PromptCollisionError(
+            name,
+            f"its staging folder {str(folder)!r} cannot be made ({error.strerror}): another "
+            "prompt is staged where it needs a folder; expected prompt names that are no "
+            "other prompt's folder",
+        ) from error
 
 
 def _check_and_copy(audio: Path, target: Path, name: str) -> tuple[WavInfo, str]:

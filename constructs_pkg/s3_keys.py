@@ -105,6 +105,31 @@ def key_problem(key: str) -> str | None:
     return None
 
 
+def asset_path_problem(relative_path: str) -> str | None:
+    """Why a file at ``relative_path`` (POSIX) cannot travel in a CDK asset zip as named.
+
+    The CDK CLI zips folder assets with yazl, which turns ``\\`` into ``/`` and refuses a
+    path that starts with a drive letter (``C:``) or holds a ``..`` segment after that: a
+    backslash would deploy another key than the catalog's, or fail the deploy.
+    """
+    if "\\" in relative_path:
+        return (
+            f"its path {relative_path!r} holds a backslash, which the CDK CLI's asset zip "
+            "turns into '/' (another key than the catalog's); expected no backslash: rename it"
+        )
+    if (
+        len(relative_path) >= 2
+        and relative_path[1] == ":"
+        and relative_path[0].isascii()
+        and relative_path[0].isalpha()
+    ):
+        return (
+            f"its path {relative_path!r} starts like a drive ('{relative_path[:2]}'), which the "
+            "CDK CLI's asset zip refuses as absolute; expected a name that does not: rename it"
+        )
+    return None
+
+
 def _control_characters(text: str) -> str:
     """The control characters in ``text`` as U+XXXX, comma-separated; '' if none."""
     return ", ".join(sorted({f"U+{ord(c):04X}" for c in text if ord(c) < 0x20 or ord(c) == 0x7F}))

@@ -10,6 +10,7 @@ that principal calls hang up unexpectedly, so the permission is always added.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_chime as chime
@@ -22,7 +23,7 @@ from constructs import Construct
 
 from constructs_pkg._checks import CODEDEPLOY_LAMBDA_ROLE, FunctionExemptions, exempt
 from constructs_pkg._lambda import package_function
-from constructs_pkg._props import Problems, describe
+from constructs_pkg._props import Problems, describe, implements
 from constructs_pkg.handlers import CHIME_NAME
 from constructs_pkg.prompt_bucket import CHIME_SERVICE_PRINCIPAL
 from constructs_pkg.prompts import WavPrompts
@@ -144,8 +145,10 @@ class SipMediaApplication(Construct):
         )
 
         self.log_group: logs.ILogGroup | None = None
+        self.sample_handler: lambda_.Function | None = None
+        """The sample handler's function; None when you passed your own."""
         if function is None:
-            handler = self._sample_handler(
+            handler = self.sample_handler = self._sample_handler(
                 prompts[0],
                 welcome_prompt=welcome_prompt or "welcome",
                 fallback_prompt=fallback_prompt or "error",
@@ -159,10 +162,9 @@ class SipMediaApplication(Construct):
             rollout = rollout or DEFAULT_ROLLOUT
         self.function: lambda_.IFunction = function
         """What the SMA invokes: the sample handler's alias, or the function you passed."""
-        self.handler_function: lambda_.IFunction = (
-            function.version.lambda_ if isinstance(function, lambda_.Alias) else function
-        )
-        """The function whose code answers (behind an alias): its metrics cover every version."""
+        self.handler_function: lambda_.IFunction = _unqualified(function)
+        """The function whose code answers (behind an alias or version): its metrics, by its
+        unqualified name, cover every version."""
         self.rollout_group: codedeploy.LambdaDeploymentGroup | None = None
         """Shifts calls to a new version of the alias; None without a rollout."""
         if rollout is not None and isinstance(function, lambda_.Alias):
@@ -242,6 +244,15 @@ class SipMediaApplication(Construct):
         )
         self.log_group = function.log_group
         return function
+
+
+def _unqualified(function: lambda_.IFunction) -> lambda_.IFunction:
+    """The function behind an alias or a version (imported ones too), else ``function``."""
+    if implements(function, lambda_.IAlias):
+        return cast(lambda_.IAlias, function).version.lambda_
+    if implements(function, lambda_.IVersion):
+        return cast(lambda_.IVersion, function).lambda_
+    return function
 
 
 def _check(

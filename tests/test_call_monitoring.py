@@ -8,6 +8,8 @@ the alarms, so no alarm may reference the alias or the SMA.
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -209,9 +211,23 @@ def test_alarms_and_recoveries_go_to_an_encrypted_tls_only_topic(
         }
     ]
     (policy,) = of_type(template, "AWS::SNS::TopicPolicy").values()
-    (deny,) = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert deny["Effect"] == "Deny"
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    (deny,) = [statement for statement in statements if statement["Effect"] == "Deny"]
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # The topic policy replaces SNS's default: CloudWatch needs its own Allow to publish.
+    (allow,) = [statement for statement in statements if statement["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert allow["Action"] == "sns:Publish"
+    assert allow["Resource"] == {"Ref": topic_id}
+    assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+    assert allow["Condition"]["ArnLike"] == {
+        "aws:SourceArn": {
+            "Fn::Join": [
+                "",
+                ["arn:", {"Ref": "AWS::Partition"}, ":cloudwatch:us-east-1:123456789012:alarm:*"],
+            ]
+        }
+    }
     for alarm in of_type(template, "AWS::CloudWatch::Alarm").values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
         assert alarm["Properties"]["OKActions"] == [{"Ref": topic_id}]
@@ -275,7 +291,11 @@ def test_the_dashboard_shows_calls_failures_fallbacks_latency_and_throttles(
     ):
         assert f'\\"title\\":\\"{title}\\"' in body, title
     assert '\\"value\\":5000' in body
-    assert "SmaActiveCallCount" in body and "SEARCH(" in body
+    # Namespace= matches every dimension set; a {schema} would match only metrics with none.
+    assert (
+        """SEARCH('Namespace=\\\\\\"AWS/ChimeVoiceConnector\\\\\\" """
+        """MetricName=\\\\\\"SmaActiveCallCount\\\\\\"', 'Maximum', 60)"""
+    ) in body
     for error_type in ("InvalidAudioSource", "SystemException", "InvalidActionParameter", "Other"):
         assert f'\\"{error_type}\\"' in body
 
@@ -372,15 +392,156 @@ def test_misuse_is_one_error_naming_every_problem(
     assert message.startswith("CallMonitoring 'Monitoring' has 8 problems:")
     for expected in (
         "alarms names 'HandlerLatencyy'; expected one of HandlerErrors, HandlerThrottles",
-        "alarms['HandlerErrors'].threshold is '1'; expected a number",
+        "alarms['HandlerErrors'].threshold is '1'; expected a finite number",
         "alarms['BrokenPrompts'].datapoints_to_alarm is 3; expected 1 to evaluation_periods (2)",
-        "alarms['InvalidResponses'].period is 90 s; expected 10 s, 30 s or a whole number",
+        "alarms['InvalidResponses'].period is 90 s; expected a whole number of minutes",
         "alarms['ActionFailures'] is 5 (int); expected AlarmSettings(...), or None",
         "rollback_alarms is 'HandlerErrors'; expected a list of alarm names",
         "metrics namespace 'AWS/Chime' is invalid",
         "dashboard is 'yes'; expected True or False",
     ):
         assert expected in message, expected
+
+
+@pytest.mark.parametrize(
+    ("alarms", "rollback", "namespace", "expected"),
+    [
+        ({"HandlerErrors": AlarmSettings(threshold=math.nan)}, None, None, "finite number"),
+        ({"HandlerErrors": AlarmSettings(threshold=math.inf)}, None, None, "finite number"),
+        (
+            {"HandlerErrors": AlarmSettings(threshold=1, evaluation_periods=True)},
+            None,
+            None,
+            "evaluation_periods is True; expected a whole number from 1",
+        ),
+        (
+            {"HandlerErrors": AlarmSettings(threshold=1, evaluation_periods=0)},
+            None,
+            None,
+            "evaluation_periods is 0",
+        ),
+        (
+            {"HandlerErrors": AlarmSettings(threshold=1, datapoints_to_alarm=True)},
+            None,
+            None,
+            "datapoints_to_alarm is True",
+        ),
+        (
+            {"HandlerErrors": AlarmSettings(threshold=1, period=cdk.Duration.millis(500))},
+            None,
+            None,
+            "period is 0.5 s; expected a whole number of minutes",
+        ),
+        (
+            {"HandlerErrors": AlarmSettings(threshold=1, period=cdk.Duration.seconds(30))},
+            None,
+            None,
+            "period is 30 s; expected a whole number of minutes",
+        ),
+        (
+            {"HandlerErrors": AlarmSettings(threshold=1, evaluation_periods=1441)},
+            None,
+            None,
+            "looks back 86,460 s (period x evaluation_periods); CloudWatch allows at most "
+            "86,400 s for a period under an hour",
+        ),
+        (
+            {"HandlerErrors": AlarmSettings(threshold=1, period=cdk.Duration.days(8))},
+            None,
+            None,
+            "allows at most 604,800 s for a period of an hour or more",
+        ),
+        ({"HandlerErrors": None}, ["HandlerErrors"], None, "which alarms turns off"),
+        ({}, ["HandlerErrors", "HandlerErrors"], None, "names 'HandlerErrors' twice"),
+        ({}, None, " ChimePlayAudio", "expected no spaces around it"),
+    ],
+)
+def test_settings_cloudwatch_would_refuse_or_never_fire_on_are_refused(
+    make_bare_app: AppFactory,
+    prompt_dir: Path,
+    alarms: dict[str, Any],
+    rollback: list[str] | None,
+    namespace: str | None,
+    expected: str,
+) -> None:
+    props: dict[str, Any] = {"alarms": alarms}
+    if rollback is not None:
+        props["rollback_alarms"] = rollback
+    if namespace is not None:
+        props["namespace"] = namespace
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        sample_stack(make_bare_app(), prompt_dir, **props)
+
+
+def test_an_alarm_fires_as_its_description_says(
+    make_bare_app: AppFactory, prompt_dir: Path
+) -> None:
+    stack, _, _ = sample_stack(
+        make_bare_app(),
+        prompt_dir,
+        alarms={
+            "ActionFailures": AlarmSettings(
+                threshold=3, evaluation_periods=4, datapoints_to_alarm=2
+            )
+        },
+    )
+    template = Template.from_stack(stack).to_json()
+    assert alarm_named(template, "ActionFailures")["AlarmDescription"].endswith(
+        "Fires at 3 or more in 2 of 4 periods of a minute."
+    )
+    assert alarm_named(template, "BrokenPrompts")["AlarmDescription"].endswith(
+        "Fires at 1 or more in a minute."
+    )
+
+
+def test_another_namespace_is_the_one_the_sample_handler_writes(
+    make_bare_app: AppFactory, prompt_dir: Path
+) -> None:
+    stack, sma, _ = sample_stack(make_bare_app(), prompt_dir, namespace="Ivr/Calls")
+    template = Template.from_stack(stack).to_json()
+    handler = stack.get_logical_id(sma.sample_handler.node.default_child)  # type: ignore[union-attr, arg-type]
+    variables = template["Resources"][handler]["Properties"]["Environment"]["Variables"]
+    assert variables["METRICS_NAMESPACE"] == "Ivr/Calls"
+    assert alarm_named(template, "BrokenPrompts")["Namespace"] == "Ivr/Calls"
+
+
+def test_monitoring_in_another_stack_than_the_rollout_is_one_clear_error(
+    make_bare_app: AppFactory, prompt_dir: Path
+) -> None:
+    app = make_bare_app()
+    _, sma, _ = sample_stack(app, prompt_dir, dashboard=False)
+    elsewhere = cdk.Stack(app, "Elsewhere", env=ENV)
+    with pytest.raises(ValueError, match=r"a cycle between the stacks\. Expected CallMonitoring"):
+        CallMonitoring(elsewhere, "Monitoring", sip_media_application=sma)
+    # Without rollback alarms nothing in the SMA's stack names them: that composes.
+    CallMonitoring(elsewhere, "Watch", sip_media_application=sma, rollback_alarms=[])
+    app.synth()
+
+
+@pytest.mark.parametrize("endpoint", ["version", "imported alias", "imported version"])
+def test_alarms_watch_the_unqualified_function_behind_any_endpoint(
+    make_bare_app: AppFactory, endpoint: str
+) -> None:
+    stack = cdk.Stack(make_bare_app(), "Own", env=ENV)
+    version = lambda_.Version.from_version_arn(
+        stack, "V", "arn:aws:lambda:us-east-1:123456789012:function:ivr:7"
+    )
+    endpoints: dict[str, lambda_.IFunction] = {
+        "version": lambda_.Version(stack, "Published", lambda_=user_function(stack)),
+        "imported alias": lambda_.Alias.from_alias_attributes(
+            stack, "Live", alias_name="live", alias_version=version
+        ),
+        "imported version": version,
+    }
+    sma = SipMediaApplication(stack, "Sma", function=endpoints[endpoint])
+    CallMonitoring(stack, "Monitoring", sip_media_application=sma)
+    template = Template.from_stack(stack).to_json()
+    (dimension,) = alarm_named(template, "HandlerErrors")["Dimensions"]
+    user = stack.get_logical_id(stack.node.find_child("UserFunction").node.default_child)  # type: ignore[arg-type]
+    expected = {"Ref": user} if endpoint == "version" else "ivr"
+    assert dimension == {"Name": "FunctionName", "Value": expected}
+    broken = alarm_named(template, "BrokenPrompts")["Dimensions"]
+    assert {"Name": "FunctionName", "Value": expected} in broken
 
 
 def test_the_sample_app_turns_monitoring_on(make_app: AppFactory) -> None:

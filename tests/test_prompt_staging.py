@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -373,3 +374,88 @@ def test_a_synth_leaves_a_folder_of_every_kind_as_it_was(
     ]
     manifest = json.loads(prompts.manifest_json())
     assert manifest["alias"]["key"] == "prompts/alias.wav"
+
+
+# -- found in review: what the CDK CLI's asset zip does to names, and more collisions ----------
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (r"a\b.wav", r"its path 'a\\b.wav' holds a backslash"),
+        (r"x\..\..\y.wav", "holds a backslash"),
+        ("C:intro.wav", "its path 'C:intro.wav' starts like a drive ('C:')"),
+    ],
+)
+def test_a_name_the_cli_zip_would_rename_or_refuse_is_refused_at_synth(
+    make_bare_app: AppFactory, tmp_path: Path, name: str, expected: str
+) -> None:
+    source = tmp_path / "src"
+    wavgen.write(source / "ok.wav", wavgen.pcm())
+    (source / name).write_bytes(wavgen.pcm())
+
+    message = refusal(make_bare_app, source, tmp_path)
+
+    assert message.startswith("1 prompt file cannot be played")
+    assert expected in message
+
+
+@pytest.mark.parametrize(
+    ("file", "normalize"), [("x.WAV", False), ("x.flac", True), ("x.ogg", True)]
+)
+def test_a_prompt_staged_where_another_needs_a_folder_is_a_collision(
+    make_bare_app: AppFactory, tmp_path: Path, file: str, normalize: bool
+) -> None:
+    source = tmp_path / "src"
+    wavgen.write(source / "x.wav" / "y.wav", wavgen.pcm())
+    container = {".flac": "FLAC", ".ogg": "OGG"}.get(Path(file).suffix, "WAV")
+    sf.write(str(source / file), np.zeros(800, dtype=np.float32), 8000, format=container)
+
+    message = refusal(make_bare_app, source, tmp_path, normalize=normalize)
+
+    assert f"{source}/{file}: would be deployed as 'x.wav', which {source}/x.wav/y.wav needs" in (
+        message
+    )
+
+
+def test_an_unfinished_assembly_inside_the_source_folder_is_skipped(
+    make_bare_app: AppFactory, tmp_path: Path
+) -> None:
+    """A synth that stopped early leaves asset.<hash> folders but no manifest.json."""
+    source = tmp_path / "src"
+    wavgen.write(source / "welcome.wav", wavgen.pcm())
+    wavgen.write(source / "build1" / f"asset.{'0' * 64}" / "stale.wav", wavgen.pcm())
+
+    with left_as_it_was(source):
+        _, stack, prompts = synth(make_bare_app, source, tmp_path / "cdk.out")
+
+    assert list(prompts.prompts) == ["welcome"]
+    assert warned_about(stack, "is a cloud assembly") == [f"{source}/build1"]
+
+
+@pytest.mark.parametrize("planted", [".playaudio-cache", ".playaudio-prompts"])
+def test_a_file_planted_in_place_of_the_assemblys_folders_is_one_clear_error(
+    make_bare_app: AppFactory, tmp_path: Path, planted: str
+) -> None:
+    source = tmp_path / "src"
+    wavgen.write(source / "welcome.wav", wavgen.pcm())
+    outdir = tmp_path / "cdk.out"
+    outdir.mkdir()
+    (outdir / planted).write_text("not a folder")
+
+    with pytest.raises(ValueError, match=f"{planted} is not a folder; expected the folder"):
+        synth(make_bare_app, source, outdir, normalize=True)
+
+
+def test_a_resynth_after_deleting_the_assembly_stages_the_assets_again(
+    make_bare_app: AppFactory, tmp_path: Path
+) -> None:
+    source = tmp_path / "src"
+    wavgen.write(source / "welcome.wav", wavgen.pcm())
+    outdir = tmp_path / "cdk.out"
+    synth(make_bare_app, source, outdir)
+    shutil.rmtree(outdir)
+
+    _, stack, _ = synth(make_bare_app, source, outdir)
+
+    assert list(deployed_files(stack, outdir)) == ["welcome.wav"]

@@ -59,7 +59,7 @@ import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -67,6 +67,10 @@ import soundfile as sf  # type: ignore[import-untyped]
 import soxr  # type: ignore[import-untyped]
 
 from .wav import (
+    MAX_PLAUSIBLE_RATE,
+    MAX_PROMPT_BYTES,
+    MIN_PLAUSIBLE_RATE,
+    PromptTooLargeError,
     WavError,
     check_wav_structure,
     open_prompt,
@@ -340,6 +344,11 @@ def _decode_into(f: _ReadErrorCatcher, name: str, out: BinaryIO) -> None:
     except (sf.SoundFileError, RuntimeError, TypeError, ValueError) as exc:
         reason = f"the decoder said: {_decoder_message(exc)}; {_EXPECTED}"
         raise UndecodableAudioError(name, reason) from exc
+    try:
+        _check_container(snd, name)
+    except WavError:
+        snd.close()
+        raise
     with snd, wave.open(out, "wb") as wav:
         wav.setnchannels(TARGET_CHANNELS)
         wav.setsampwidth(TARGET_SAMPLE_WIDTH)
@@ -382,6 +391,41 @@ def _decode_into(f: _ReadErrorCatcher, name: str, out: BinaryIO) -> None:
             raise EmptyAudioError(
                 name,
                 f"{frames_in} frames at {rate} Hz are shorter than one sample at {TARGET_RATE} Hz",
+            )
+
+
+# The containers each suffix may hold: libsndfile recognises a file by its content, and
+# only these have a structure check (RIFF chunks; Ogg's end-of-stream; FLAC's own), so a
+# truncated AIFF, W64, RF64, AU, NIST or IRCAM file named .wav would decode shorter.
+_CONTAINERS = {".wav": ("WAV", "WAVEX"), ".flac": ("FLAC",), ".ogg": ("OGG",)}
+
+
+def _check_container(snd: Any, name: str) -> None:
+    """Refuse a container the suffix does not stand for, an implausible rate, and output
+    over Chime's size limit, before any audio work (a 1 Hz header would grow 8,000-fold)."""
+    expected = _CONTAINERS.get(Path(name).suffix.lower())
+    if expected is not None and snd.format not in expected:
+        raise UndecodableAudioError(
+            name,
+            f"it holds {snd.format_info or snd.format} audio, not what its suffix stands for "
+            f"({' or '.join(expected)}); expected a {' or '.join(expected)} file. {_REEXPORT}",
+        )
+    rate = int(snd.samplerate)
+    if not MIN_PLAUSIBLE_RATE <= rate <= MAX_PLAUSIBLE_RATE:
+        raise DamagedAudioError(
+            name,
+            f"its header says {rate} Hz, outside {MIN_PLAUSIBLE_RATE:,}-{MAX_PLAUSIBLE_RATE:,} "
+            f"Hz: the header is damaged; expected a real sample rate. {_REEXPORT}",
+        )
+    frames = int(snd.frames)
+    if frames != _UNKNOWN_FRAMES:
+        output = frames * TARGET_RATE // rate * TARGET_SAMPLE_WIDTH
+        if output > MAX_PROMPT_BYTES:
+            raise PromptTooLargeError(
+                name,
+                f"{frames:,} frames at {rate} Hz become about {output:,} bytes at 8 kHz "
+                f"16-bit mono, over Chime PlayAudio's limit of {MAX_PROMPT_BYTES:,} bytes; "
+                "expected shorter audio, or split it into several prompts",
             )
 
 

@@ -340,3 +340,37 @@ def test_a_fifo_in_the_cache_is_replaced_without_blocking(
 
     assert finished, f"normalize_prompt blocked on a FIFO in the cache for {HANG_SECONDS} s"
     assert raised is None
+
+
+@pytest.mark.parametrize(
+    ("fmt", "subtype"),
+    [("AIFF", "PCM_16"), ("W64", "PCM_16"), ("AU", "PCM_16"), ("RF64", "PCM_16")],
+)
+def test_another_container_named_wav_is_refused_whole_or_cut(
+    src: Path, cache: Path, fmt: str, subtype: str
+) -> None:
+    """libsndfile reads these whatever the suffix, and a cut one decodes shorter, silently."""
+    whole = tone_file(src / "whole.wav", subtype, fmt=fmt)
+    cut = src / "cut.wav"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    for source in (whole, cut):
+        reason = refused(source, cache, norm.UndecodableAudioError)
+        assert "not what its suffix stands for (WAV or WAVEX)" in reason
+
+
+def test_a_1_hz_header_is_refused_before_any_audio_work(src: Path, cache: Path) -> None:
+    """100 frames at 1 Hz would be a 100 s prompt: 1.6 MB written per 200 bytes read."""
+    source = src / "slow.flac"
+    sf.write(source, np.zeros(100, dtype=np.float32), 1, format="FLAC")
+    reason = refused(source, cache, norm.DamagedAudioError)
+    assert "its header says 1 Hz, outside 1,000-768,000 Hz" in reason
+
+
+def test_audio_that_would_exceed_50_mb_at_8_khz_is_refused_before_transcoding(
+    src: Path, cache: Path
+) -> None:
+    source = src / "long.flac"
+    frames = 3_200_000  # at 1 kHz: 3,200 s, 51.2 MB at 8 kHz 16-bit mono
+    sf.write(source, np.zeros(frames, dtype=np.float32), 1000, format="FLAC")
+    reason = refused(source, cache, wav.PromptTooLargeError)
+    assert "become about 51,200,000 bytes at 8 kHz 16-bit mono" in reason
