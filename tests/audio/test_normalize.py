@@ -67,18 +67,6 @@ def amplitude_at(x: npt.NDArray[np.float64], freq: float, rate: int = 8000) -> f
     return float(np.hypot(s, c))
 
 
-@pytest.fixture
-def src(tmp_path: Path) -> Path:
-    folder = tmp_path / "src"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
-def cache(tmp_path: Path) -> Path:
-    return tmp_path / "cache"
-
-
 INPUTS = [
     # (file name, rate, subtype, channels, container)
     ("pcm16-44k1-stereo.wav", 44100, "PCM_16", 2, "WAV"),

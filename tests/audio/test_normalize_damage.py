@@ -32,18 +32,6 @@ from tests.audio.test_wav_damage import (
 MULAW = 7
 
 
-@pytest.fixture
-def src(tmp_path: Path) -> Path:
-    folder = tmp_path / "src"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
-def cache(tmp_path: Path) -> Path:
-    return tmp_path / "cache"
-
-
 def tone_file(path: Path, subtype: str, fmt: str = "WAV", rate: int = 16000) -> Path:
     """One second of a 440 Hz tone under a 3 Hz envelope, in any encoding soundfile writes."""
     t = np.arange(rate) / rate
