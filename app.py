@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -37,7 +39,9 @@ class PlayAudioStack(cdk.Stack):
     alarms, alarm topic and dashboard that watch its calls.
 
     Context: ``promptsDir`` (default assets/prompts, relative to this file),
-    ``normalizePrompts`` (default false), and ``phoneNumber`` or ``sipHostname``
+    ``normalizePrompts`` (default false), ``languages`` (language folders, the default
+    first: ``en-US,es-US``; default none), ``languageByNumber`` (a JSON object of your
+    E.164 numbers to languages; default none), and ``phoneNumber`` or ``sipHostname``
     (default none), which add a SIP rule routing that number or host to the SMA.
     """
 
@@ -48,6 +52,8 @@ class PlayAudioStack(cdk.Stack):
         prompts_dir = context_text(self, "promptsDir")
         phone_number = context_text(self, "phoneNumber")
         hostname = context_text(self, "sipHostname")
+        languages = context_text(self, "languages")
+        language_by_number = context_mapping(self, "languageByNumber")
         self.prompt_bucket = PromptBucket(self, "Prompts")
         self.prompts = WavPrompts(
             self,
@@ -55,8 +61,11 @@ class PlayAudioStack(cdk.Stack):
             prompt_bucket=self.prompt_bucket,
             source_dir=APP_DIR / (prompts_dir or DEFAULT_PROMPTS_DIR),
             normalize=context_flag(self, "normalizePrompts"),
+            languages=[part.strip() for part in languages.split(",")] if languages else (),
         )
-        self.sma = SipMediaApplication(self, "Sma", prompts=[self.prompts])
+        self.sma = SipMediaApplication(
+            self, "Sma", prompts=[self.prompts], language_by_number=language_by_number
+        )
         self.sip_message_logs = SipMessageLogs(
             self, "SipMessageLogs", sip_media_application=self.sma
         )
@@ -86,6 +95,25 @@ def context_text(scope: Construct, key: str) -> str | None:
             f"context {key} is {value!r}; expected a non-empty text value "
             f"(-c {key}=...), or leave {key} unset"
         )
+    return value
+
+
+def context_mapping(scope: Construct, key: str) -> Mapping[str, str] | None:
+    """A JSON object context value (an object in cdk.json, its JSON text from ``-c``), or
+    None when the key is not set."""
+    value = scope.node.try_get_context(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as error:
+            raise ValueError(
+                f"context {key} is {value!r}, not JSON ({error}); expected a JSON object "
+                f'such as -c {key}=\'{{"+12065550100": "es-US"}}\''
+            ) from None
+    if not isinstance(value, dict):
+        raise ValueError(f"context {key} is {value!r}; expected a JSON object")
     return value
 
 

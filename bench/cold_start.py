@@ -38,7 +38,7 @@ from bench.common import (
     verdict_at_most,
 )
 from bench.lambda_like import base_python, make_asset
-from bench.sma_events import ENV, FakeContext, events
+from bench.sma_events import FakeContext, events, handler_environment
 
 TARGET_MS = 15.0
 TARGET_RATIO = 5.0
@@ -68,17 +68,19 @@ def driver(asset: Path, module: str | None, preload: bool, show: bool = False) -
     return "\n".join(lines)
 
 
-def child_env() -> dict[str, str]:
+def child_env(folder: Path, extra_prompts: int = 0) -> dict[str, str]:
+    """The children's environment: the handler's (its catalog written into ``folder``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "POWERTOOLS_"))}
-    return {**env, **ENV, "PYTHONDONTWRITEBYTECODE": "1"}
+    handler = handler_environment(folder, extra_prompts)
+    return {**env, **handler, "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def run(rounds: int) -> Section:
     section = Section("1. Handler cold start")
     have_reference = POWERTOOLS_PYTHON.exists()
     python = str(POWERTOOLS_PYTHON) if have_reference else base_python()
-    env = child_env()
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp:
+        env = child_env(Path(tmp))
         assets = {
             pyc: make_asset(
                 Path(tmp) / ("pyc" if pyc else "src"), RUNTIME_DIR, [REFERENCE], python, pyc

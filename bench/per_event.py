@@ -28,7 +28,7 @@ from typing import Any
 
 from bench.common import POWERTOOLS_PYTHON, ROOT, RUNTIME_DIR, Row, Sample, Section, log, shown
 from bench.lambda_like import base_python, install_lambda_logging, make_asset
-from bench.sma_events import ENV, FakeContext, events
+from bench.sma_events import FakeContext, events, handler_environment
 
 TARGET_US = 30.0
 REFERENCE = Path(__file__).with_name("reference_powertools_handler.py")
@@ -39,8 +39,8 @@ def run(rounds: int, batch: int) -> Section:
     have_reference = POWERTOOLS_PYTHON.exists()
     python = str(POWERTOOLS_PYTHON) if have_reference else base_python()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "POWERTOOLS_"))}
-    env.update(ENV, PYTHONDONTWRITEBYTECODE="1")
     with tempfile.TemporaryDirectory(prefix="bench-event-") as tmp:
+        env.update(handler_environment(Path(tmp)), PYTHONDONTWRITEBYTECODE="1")
         asset = make_asset(Path(tmp) / "asset", RUNTIME_DIR, [REFERENCE], python, pyc=True)
         log(f"per-event: {rounds} rounds of {batch} calls per event and handler")
         done = subprocess.run(

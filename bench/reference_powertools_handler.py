@@ -26,7 +26,9 @@ from runtime.actions import hangup, play_audio, response, s3_audio_source
 logger = Logger(service="playaudio")
 
 BUCKET = os.environ.get("PROMPTS_BUCKET", "")
-PROMPTS = {name: entry["key"] for name, entry in json.loads(os.environ["PROMPTS_MANIFEST"]).items()}
+with open(os.environ["PROMPT_CATALOG"], encoding="utf-8") as _file:
+    _CATALOG = json.load(_file)
+PROMPTS = {name: f"{_CATALOG['keyPrefix']}{name}.wav" for name in _CATALOG["prompts"]}
 WELCOME = os.environ.get("WELCOME_PROMPT") or "welcome"
 FALLBACK = os.environ.get("FALLBACK_PROMPT") or "error"
 TERMINATORS = list(os.environ.get("PLAYBACK_TERMINATORS", "#")) or None

@@ -7,25 +7,47 @@ venv's interpreter too.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 BUCKET = "playaudiostack-promptsbucket-1a2b3c4d5e6f"
 CALL_ID = "6a7d6ac6-8b1e-4b8f-9a1e-1b2c3d4e5f60"
 TRANSACTION_ID = "0e3f6b0a-4c3e-4d1a-9f4e-7c5d2b8a9e10"
-MANIFEST = {
-    "error": {"key": "prompts/error.wav", "durationMs": 1320, "rate": 8000, "channels": 1},
-    "goodbye": {"key": "prompts/goodbye.wav", "durationMs": 1480, "rate": 8000, "channels": 1},
-    "welcome": {"key": "prompts/welcome.wav", "durationMs": 2150, "rate": 8000, "channels": 1},
-}
-# What SipMediaApplication sets for the sample handler with its defaults.
-ENV = {
-    "PROMPTS_BUCKET": BUCKET,
-    "PROMPTS_MANIFEST": json.dumps(MANIFEST, separators=(",", ":"), sort_keys=True),
-    "WELCOME_PROMPT": "welcome",
-    "FALLBACK_PROMPT": "error",
-    "PLAYBACK_TERMINATORS": "#",
-    "PLAYBACK_REPEAT": "1",
-}
+PROMPT_NAMES = ("error", "goodbye", "welcome")
+
+
+def catalog_document(extra_prompts: int = 0) -> dict[str, Any]:
+    """The sample app's catalog (3 prompts), with ``extra_prompts`` more in nested folders
+    with long names, as a large IVR has them."""
+    prompts = {name: [1320 + 10 * i, 8000, 1] for i, name in enumerate(PROMPT_NAMES)}
+    for i in range(extra_prompts):
+        name = f"department-{i % 40:02}/menu {i % 13}/option {i:05} - please hold the line"
+        prompts[name] = [2000 + i % 997, 8000, 1]
+    return {
+        "format": "playaudio-catalog/1",
+        "catalog": "PlayAudioStack/PromptFiles",
+        "keyPrefix": "prompts/",
+        "languages": [],
+        "prompts": prompts,
+    }
+
+
+def handler_environment(folder: Path, extra_prompts: int = 0) -> dict[str, str]:
+    """What SipMediaApplication sets for the sample handler with its defaults, with the
+    catalog written into ``folder`` (as the layer holds it)."""
+    catalog = folder / f"catalog-{extra_prompts}.json"
+    catalog.write_text(
+        json.dumps(catalog_document(extra_prompts), separators=(",", ":"), ensure_ascii=False),
+        encoding="utf-8",
+    )
+    return {
+        "PROMPTS_BUCKET": BUCKET,
+        "PROMPT_CATALOG": str(catalog),
+        "WELCOME_PROMPT": "welcome",
+        "FALLBACK_PROMPT": "error",
+        "PLAYBACK_TERMINATORS": "#",
+        "PLAYBACK_REPEAT": "1",
+    }
 
 
 def _details(attributes: dict[str, str] | None = None) -> dict[str, Any]:

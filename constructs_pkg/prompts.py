@@ -17,7 +17,7 @@ import re
 import shutil
 import stat
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -54,6 +54,7 @@ from constructs_pkg.audio.wav import (
     unreadable_on_os_error,
 )
 from constructs_pkg.prompt_bucket import PromptBucket
+from constructs_pkg.runtime import catalog as runtime_catalog
 from constructs_pkg.runtime.catalog import BUCKET_ENV, CATALOG_ENV, CATALOG_FORMAT
 from constructs_pkg.s3_keys import (
     asset_path_problem,
@@ -71,8 +72,10 @@ PROMPT_SUFFIX = ".wav"
 # With normalize=True these are decoded too, and deployed as .wav.
 NORMALIZABLE_SUFFIXES = (".wav", ".flac", ".ogg")
 WAV_CONTENT_TYPE = "audio/wav"
-# Lambda's whole environment is capped at 4 KB; the manifest must leave room for the rest.
-MAX_MANIFEST_BYTES = 3072
+# A language folder's name: a BCP 47 tag as IVRs name them (en, en-US, zh-Hant-TW, es-419).
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+# How many missing prompts a language warning names before it counts the rest.
+_MISSING_SHOWN = 20
 _CACHE_FOLDER = ".playaudio-cache"
 _STAGING_FOLDER = ".playaudio-prompts"
 _CATALOG_STAGING = ".playaudio-catalogs"
@@ -152,6 +155,12 @@ class WavPrompts(Construct):
     :param prune: delete objects under ``key_prefix`` that this deployment did not put
         there. Default: False (prompts uploaded by hand are kept). Needs a non-empty prefix.
     :param retain_on_delete: keep the prompts when this deployment is removed. Default: True.
+    :param languages: the language folders (``["en-US", "es-US"]``), the first being the
+        default: prompt names are then looked up per language, falling back to the default
+        (see ``prompt``). Each must be a top-level folder holding prompts; a prompt the
+        default language has and another lacks is a synth warning
+        ``constructs-pkg:missing-prompts:<language>``, which
+        ``Annotations.of(prompts).acknowledge_warning(...)`` acknowledges. Default: none.
     """
 
     def __init__(
@@ -165,6 +174,7 @@ class WavPrompts(Construct):
         normalize: bool = False,
         prune: bool = False,
         retain_on_delete: bool = True,
+        languages: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         _check_props(
@@ -175,6 +185,7 @@ class WavPrompts(Construct):
             normalize=normalize,
             prune=prune,
             retain_on_delete=retain_on_delete,
+            languages=languages,
         )
         source = Path(source_dir)
         self.prompt_bucket = prompt_bucket
@@ -196,6 +207,17 @@ class WavPrompts(Construct):
             )
             for relative, info in zip(files, infos, strict=True)
         }
+        self.languages: tuple[str, ...] = tuple(languages)
+        """The language folders, the default first; empty without languages."""
+        self._check_languages(source)
+        self._lookup = runtime_catalog.Catalog(
+            "",  # no file: messages name the construct
+            self.node.path,
+            "",
+            self.key_prefix,
+            dict.fromkeys(self.prompts, ()),
+            languages,
+        )
         _claim_keys(self)
         staged_bytes = sum(info.file_bytes for info in infos)
         # The hash of what was staged, computed while copying: aws-cdk-lib caches a
@@ -226,6 +248,43 @@ class WavPrompts(Construct):
         self._acknowledge_deployment_handler()
         self._catalog_asset: tuple[Path, str] | None = None
         self._catalog_layers: dict[str, lambda_.LayerVersion] = {}
+
+    def _check_languages(self, source: Path) -> None:
+        """Each language must be a folder of prompts; a prompt the default language has and
+        another lacks is a warning per language, naming the prompts."""
+        if not self.languages:
+            return
+        by_language: dict[str, set[str]] = {language: set() for language in self.languages}
+        for name in self.prompts:
+            folder, _, rest = name.partition("/")
+            if rest and folder in by_language:
+                by_language[folder].add(rest)
+        empty = [language for language, names in by_language.items() if not names]
+        if empty:
+            folders = sorted({n.partition("/")[0] for n in self.prompts if "/" in n})
+            raise ValueError(
+                f"WavPrompts '{self.node.id}': languages {', '.join(map(repr, empty))} "
+                f"{'has' if len(empty) == 1 else 'have'} no prompts in {_shown(source)}; "
+                f"expected a top-level folder of prompts per language (found folders: "
+                f"{', '.join(folders) or 'none'})"
+            )
+        default, *others = self.languages
+        for language in others:
+            missing = sorted(by_language[default] - by_language[language])
+            if not missing:
+                continue
+            shown = ", ".join(missing[:_MISSING_SHOWN])
+            more = (
+                f" and {len(missing) - _MISSING_SHOWN} more"
+                if len(missing) > _MISSING_SHOWN
+                else ""
+            )
+            cdk.Annotations.of(self).add_warning_v2(
+                f"constructs-pkg:missing-prompts:{language}",
+                f"language {language!r} lacks {len(missing)} of the {len(by_language[default])} "
+                f"prompts of the default language {default!r}: {shown}{more}. Calls in "
+                f"{language!r} hear them in {default!r} (the runtime helper logs each once)",
+            )
 
     def _acknowledge_deployment_handler(self) -> None:
         """The findings on aws-cdk-lib's own BucketDeployment handler, each with why it is safe."""
@@ -289,47 +348,24 @@ class WavPrompts(Construct):
         """Let Chime read exactly these prompts (this deployment's prefix) for the SMA."""
         self.prompt_bucket.grant_play(sma_arn, key_prefix=self.key_prefix)
 
-    def audio_source(self, name: str) -> dict[str, str]:
-        """The PlayAudio ``AudioSource`` for prompt ``name`` (e.g. "menu/main")."""
+    def audio_source(self, name: str, language: str | None = None) -> dict[str, str]:
+        """The PlayAudio ``AudioSource`` for prompt ``name`` (e.g. "menu/main") in
+        ``language`` (see ``prompt``)."""
         return {
             "Type": "S3",
             "BucketName": self.deployment.deployed_bucket.bucket_name,
-            "Key": self.prompt(name).key,
+            "Key": self.prompt(name, language).key,
         }
 
-    def prompt(self, name: str) -> Prompt:
-        """The catalog entry of prompt ``name``; an unknown name lists the known ones."""
+    def prompt(self, name: str, language: str | None = None) -> Prompt:
+        """The prompt that plays for ``name``: with languages, ``name`` in ``language``'s
+        folder (default: the default language), else in the default language's, else
+        ``name`` as given -- as the runtime helper resolves it. An unknown name raises
+        UnknownPromptError with close matches."""
         try:
-            return self.prompts[name]
-        except KeyError:
-            raise UnknownPromptError(
-                f"WavPrompts '{self.node.id}' has no prompt named {name!r}; "
-                f"known prompts: {', '.join(sorted(self.prompts))}"
-            ) from None
-
-    def manifest(self) -> dict[str, dict[str, Any]]:
-        """name -> key, durationMs, rate, channels: what a handler needs to play by name."""
-        return {
-            name: {
-                "key": p.key,
-                "durationMs": p.duration_ms,
-                "rate": p.sample_rate,
-                "channels": p.channels,
-            }
-            for name, p in sorted(self.prompts.items())
-        }
-
-    def manifest_json(self) -> str:
-        """The manifest as compact JSON, small enough for a Lambda environment variable."""
-        text = json.dumps(self.manifest(), separators=(",", ":"), sort_keys=True)
-        if len(text.encode()) > MAX_MANIFEST_BYTES:
-            raise ValueError(
-                f"WavPrompts '{self.node.id}': the prompt manifest is {len(text.encode())} "
-                f"bytes for {len(self.prompts)} prompts; expected at most {MAX_MANIFEST_BYTES} "
-                "bytes so it fits Lambda's 4 KB environment. Split the prompts into several "
-                "WavPrompts, or shorten their names and folders."
-            )
-        return text
+            return self.prompts[self._lookup.resolve(name, language)]
+        except runtime_catalog.UnknownPromptError as error:
+            raise UnknownPromptError(str(error)) from None
 
     def catalog(self) -> dict[str, Any]:
         """The catalog document a bound function reads: the key prefix, and per prompt name
@@ -338,6 +374,7 @@ class WavPrompts(Construct):
             "format": CATALOG_FORMAT,
             "catalog": self.node.path,
             "keyPrefix": self.key_prefix,
+            "languages": list(self.languages),
             "prompts": {
                 name: [p.duration_ms, p.sample_rate, p.channels]
                 for name, p in sorted(self.prompts.items())
@@ -600,6 +637,7 @@ def _check_props(
     normalize: object,
     prune: object,
     retain_on_delete: object,
+    languages: object,
 ) -> None:
     """Every misuse of the props in one error that names the prop, the value and what is
     expected."""
@@ -635,6 +673,20 @@ def _check_props(
             "prune=True with an empty key_prefix would delete every object in the bucket "
             "that this deployment did not put there; expected a key_prefix such as 'prompts/'"
         )
+    expected = "a list of language folder names such as ['en-US', 'es-US']"
+    if isinstance(languages, str):
+        problems.add(f"languages is {languages!r}, one string; expected {expected}")
+    else:
+        tags = problems.check_sequence("languages", languages, str, expected)
+        wrong = [tag for tag in tags if not LANGUAGE_TAG.fullmatch(tag)]
+        if wrong:
+            problems.add(
+                f"languages holds {', '.join(map(repr, wrong))}; expected language tags "
+                "such as 'en', 'en-US' or 'es-419', each the name of a top-level folder"
+            )
+        twice = sorted({tag for tag in tags if list(tags).count(tag) > 1})
+        if twice:
+            problems.add(f"languages names {', '.join(map(repr, twice))} twice; expected each once")
     problems.raise_if_any()
 
 

@@ -9,6 +9,8 @@ that principal calls hang up unexpectedly, so the permission is always added.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import cast
 
@@ -26,7 +28,7 @@ from constructs_pkg._lambda import package_function
 from constructs_pkg._props import Problems, describe, implements
 from constructs_pkg.handlers import CHIME_NAME
 from constructs_pkg.prompt_bucket import CHIME_SERVICE_PRINCIPAL
-from constructs_pkg.prompts import WavPrompts
+from constructs_pkg.prompts import UnknownPromptError, WavPrompts
 from constructs_pkg.runtime.actions import dtmf_list_error, positive_int_error
 
 # Where SIP media applications exist (Chime SDK PSTN audio).
@@ -45,6 +47,8 @@ SMA_REGIONS = (
 # Where phone numbers (and so phone-number SIP rules) exist.
 PHONE_NUMBER_REGIONS = ("us-east-1", "us-west-2")
 SAMPLE_HANDLER = "runtime.handler.handler"
+# A phone number as Chime writes it in call events: E.164.
+E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 # The SMA retries an invocation after 5 s without an answer: finish (or fail) well before.
 HANDLER_TIMEOUT = cdk.Duration.seconds(3)
 # The alias the SMA invokes, so that a handler change can shift calls over gradually.
@@ -69,9 +73,10 @@ SAMPLE_HANDLER_EXEMPTIONS = FunctionExemptions(
     tracing="The handler calls no other service, so an X-Ray trace would show only its own "
     "duration, which Lambda's REPORT log line and metrics already record; active tracing would "
     "also need xray:PutTraceSegments on every resource in its role.",
-    environment="Its variables are the bucket name, the prompt manifest (keys, durations, "
-    "formats) and playback settings, all visible in the template anyway; nothing secret, and "
-    "Lambda encrypts them at rest with its AWS managed key.",
+    environment="Its variables are the bucket name, the prompt catalog's path in its layer, "
+    "prompt names, the languages of your phone numbers and playback settings, all visible in "
+    "the template anyway; nothing secret, and Lambda encrypts them at rest with its AWS "
+    "managed key.",
 )
 CODEDEPLOY_ROLE = (
     "CodeDeploy's rollout role has AWSCodeDeployRoleForLambdaLimited, which AWS maintains for "
@@ -96,12 +101,17 @@ class SipMediaApplication(Construct):
         PlayAudio handler (needs ``prompts``).
     :param name: the SMA's name, 1-256 of ``[a-zA-Z0-9 _.-]``. Default: the construct's
         unique id.
-    :param welcome_prompt: sample handler: the prompt a call hears. Default: "welcome".
+    :param welcome_prompt: sample handler: the prompt a call hears (with languages, a name
+        within a language folder). Default: "welcome".
     :param fallback_prompt: sample handler: the prompt played once when a prompt cannot
         be played (InvalidAudioSource). Default: "error".
     :param playback_terminators: sample handler: DTMF keys that stop a prompt. Default: "#".
     :param playback_repeat: sample handler: times each prompt plays. Default: 1.
     :param log_retention: sample handler: how long its logs are kept. Default: three months.
+    :param language_by_number: sample handler: the language (one of the prompts'
+        ``languages``) of calls on each of your numbers, E.164 (an inbound call's To, an
+        outbound call's From): ``{"+12065550100": "es-US"}``. Other calls hear the default
+        language. Default: none.
     :param rollout: how a change of the handler reaches calls: a CodeDeploy Lambda
         deployment config, through the alias the SMA invokes. Default for the sample handler
         (always invoked through its alias ``live``): 10% of calls for 10 minutes, then all,
@@ -123,6 +133,7 @@ class SipMediaApplication(Construct):
         playback_repeat: int | None = None,
         log_retention: logs.RetentionDays | None = None,
         rollout: codedeploy.ILambdaDeploymentConfig | None = None,
+        language_by_number: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
@@ -132,6 +143,7 @@ class SipMediaApplication(Construct):
             "playback_terminators": playback_terminators,
             "playback_repeat": playback_repeat,
             "log_retention": log_retention,
+            "language_by_number": language_by_number,
         }
         self.sma_name = name if name is not None else cdk.Names.unique_id(self)[-256:]
         _check(
@@ -155,6 +167,7 @@ class SipMediaApplication(Construct):
                 playback_terminators="#" if playback_terminators is None else playback_terminators,
                 playback_repeat=1 if playback_repeat is None else playback_repeat,
                 log_retention=log_retention or logs.RetentionDays.THREE_MONTHS,
+                language_by_number=dict(language_by_number or {}),
             )
             function = lambda_.Alias(
                 self, "Live", alias_name=LIVE_ALIAS, version=handler.current_version
@@ -219,8 +232,19 @@ class SipMediaApplication(Construct):
         playback_terminators: str,
         playback_repeat: int,
         log_retention: logs.RetentionDays,
+        language_by_number: dict[str, str],
     ) -> lambda_.Function:
-        """The sample PlayAudio handler, configured from the prompts' manifest."""
+        """The sample PlayAudio handler, reading the prompts' catalog from their layer."""
+        settings = {
+            "WELCOME_PROMPT": welcome_prompt,
+            "FALLBACK_PROMPT": fallback_prompt,
+            "PLAYBACK_TERMINATORS": playback_terminators,
+            "PLAYBACK_REPEAT": str(playback_repeat),
+        }
+        if language_by_number:
+            settings["LANGUAGE_BY_NUMBER"] = json.dumps(
+                language_by_number, separators=(",", ":"), sort_keys=True
+            )
         function = package_function(
             self,
             "Handler",
@@ -233,15 +257,9 @@ class SipMediaApplication(Construct):
             role_description="Runs the sample PlayAudio handler: writes its own logs only.",
             exemptions=SAMPLE_HANDLER_EXEMPTIONS,
             log_encryption=SAMPLE_HANDLER_LOGS,
-            environment={
-                "PROMPTS_BUCKET": prompts.deployment.deployed_bucket.bucket_name,
-                "PROMPTS_MANIFEST": prompts.manifest_json(),
-                "WELCOME_PROMPT": welcome_prompt,
-                "FALLBACK_PROMPT": fallback_prompt,
-                "PLAYBACK_TERMINATORS": playback_terminators,
-                "PLAYBACK_REPEAT": str(playback_repeat),
-            },
+            environment=settings,
         )
+        prompts.bind(function)
         self.log_group = function.log_group
         return function
 
@@ -253,6 +271,43 @@ def _unqualified(function: lambda_.IFunction) -> lambda_.IFunction:
     if implements(function, lambda_.IVersion):
         return cast(lambda_.IVersion, function).lambda_
     return function
+
+
+def _unknown_prompt(prompts: WavPrompts, name: str) -> str | None:
+    """Why ``name`` plays nothing from ``prompts`` (in the default language), or None."""
+    try:
+        prompts.prompt(name)
+    except UnknownPromptError as error:
+        some = ", ".join(sorted(prompts.prompts)[:10])
+        return f"which {prompts.node.path} does not hold ({error}); expected one of: {some}"
+    return None
+
+
+def _check_language_by_number(
+    problems: Problems, value: object, prompts: WavPrompts | None
+) -> None:
+    """E.164 numbers to languages the prompts have."""
+    if value is None:
+        return
+    if not isinstance(value, Mapping):
+        problems.add(
+            f"language_by_number is {describe(value)}; expected a mapping of E.164 numbers "
+            "to languages, such as {'+12065550100': 'es-US'}"
+        )
+        return
+    languages = prompts.languages if prompts is not None else ()
+    for number, language in value.items():
+        if not (isinstance(number, str) and E164.fullmatch(number)):
+            problems.add(
+                f"language_by_number has the number {number!r}; expected E.164 such as "
+                "'+12065550100' (+, country code, up to 15 digits)"
+            )
+        if language not in languages:
+            known = ", ".join(languages) or "none: pass languages=[...] to WavPrompts"
+            problems.add(
+                f"language_by_number maps {number!r} to {language!r}; expected one of the "
+                f"prompts' languages ({known})"
+            )
 
 
 def _check(
@@ -301,13 +356,14 @@ def _check(
         value = handler_settings[key]
         if not problems.check_type(key, value, str, "a prompt name such as 'menu/main'"):
             continue
-        played = default if value is None else value
-        if function is None and prompt_sets and played not in prompt_sets[0].prompts:
+        played = default if value is None else str(value)
+        why = _unknown_prompt(prompt_sets[0], played) if function is None and prompt_sets else None
+        if why:
             said = f"{key} is {played!r}" if value is not None else f"{key} defaults to {played!r}"
-            problems.add(
-                f"{said}, which {prompt_sets[0].node.path} does not hold; expected one of its "
-                f"prompts: {', '.join(sorted(prompt_sets[0].prompts))}"
-            )
+            problems.add(f"{said}, {why}")
+    _check_language_by_number(
+        problems, handler_settings["language_by_number"], prompt_sets[0] if prompt_sets else None
+    )
     terminators = handler_settings["playback_terminators"]
     if (
         problems.check_type("playback_terminators", terminators, str, "a string such as '#*'")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
-from bench.sma_events import ENV, events
+from bench.sma_events import events, handler_environment
 from bench.wavfiles import CountingFile, prompt_folder, write_sparse_wav
 from constructs_pkg import PromptBucket, WavPrompts
 from constructs_pkg.audio import normalize
@@ -61,7 +61,7 @@ def test_a_cached_re_synth_transcodes_no_file(
     assert synth_prompts() == 0
 
 
-def test_the_handler_cold_path_imports_neither_json_nor_re() -> None:
+def test_the_handler_cold_path_imports_neither_json_nor_re(tmp_path: Path) -> None:
     script = f"""
 import sys
 sys.path.insert(0, {str(ROOT / "constructs_pkg")!r})
@@ -73,7 +73,7 @@ print(" ".join(sorted(sys.modules)))
 """
     done = subprocess.run(
         [sys.executable, "-S", "-c", script],
-        env={**os.environ, **ENV},
+        env={**os.environ, **handler_environment(tmp_path, extra_prompts=500)},
         capture_output=True,
         text=True,
         check=True,

@@ -303,7 +303,7 @@ def test_sma_reports_every_problem_at_once(prompt_dir: Path) -> None:
     assert message.startswith("SipMediaApplication 'Sma' has 5 problems:")
     assert "welcome_prompt is 'hello', which Stack/P does not hold" in message
     assert "fallback_prompt is 'oops', which Stack/P does not hold" in message
-    assert "expected one of its prompts: error, menu/main, welcome" in message
+    assert "expected one of: error, menu/main, welcome" in message
     assert "playback_terminators is ['#'] (list); expected a string such as '#*'" in message
     assert "playback_repeat is '2'; expected a whole number from 1" in message
     assert "log_retention is 90 (int); expected a logs.RetentionDays" in message

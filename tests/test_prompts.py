@@ -108,7 +108,7 @@ def test_non_8khz_mono_prompt_warns_once_per_file_and_skipped_file_warns(
     assert annotations.find_warning("*", Match.string_like_regexp("welcome")) == []
 
 
-def test_catalog_gives_audio_source_and_manifest(
+def test_catalog_gives_audio_source_and_catalog(
     synthesized: tuple[cdk.Stack, WavPrompts, Path],
 ) -> None:
     prompts = synthesized[1]
@@ -116,32 +116,28 @@ def test_catalog_gives_audio_source_and_manifest(
     assert source["Type"] == "S3"
     assert source["Key"] == "prompts/menu/main.wav"
     assert cdk.Token.is_unresolved(source["BucketName"])
-    assert prompts.manifest() == {
-        "Big Hall": {
-            "key": "prompts/Big Hall.wav",
-            "durationMs": 1000,
-            "rate": 44100,
-            "channels": 2,
+    assert prompts.catalog() == {
+        "format": "playaudio-catalog/1",
+        "catalog": prompts.node.path,
+        "keyPrefix": "prompts/",
+        "languages": [],
+        "prompts": {
+            "Big Hall": [1000, 44100, 2],
+            "menu/main": [500, 8000, 1],
+            "welcome": [1000, 8000, 1],
         },
-        "menu/main": {
-            "key": "prompts/menu/main.wav",
-            "durationMs": 500,
-            "rate": 8000,
-            "channels": 1,
-        },
-        "welcome": {"key": "prompts/welcome.wav", "durationMs": 1000, "rate": 8000, "channels": 1},
     }
-    assert json.loads(prompts.manifest_json()) == prompts.manifest()
+    assert json.loads(prompts.catalog_json()) == prompts.catalog()
 
 
-def test_unknown_prompt_name_lists_the_known_ones(
+def test_unknown_prompt_name_names_close_matches(
     synthesized: tuple[cdk.Stack, WavPrompts, Path],
 ) -> None:
     with pytest.raises(UnknownPromptError) as raised:
         synthesized[1].audio_source("menu/mian")
     assert str(raised.value) == (
-        "WavPrompts 'Prompts' has no prompt named 'menu/mian'; "
-        "known prompts: Big Hall, menu/main, welcome"
+        "no prompt named 'menu/mian' in the prompts of TestStack/Prompts, which has 3 "
+        "prompts; close matches: 'menu/main'"
     )
 
 
@@ -211,17 +207,6 @@ def test_prune_is_opt_in_and_stays_in_its_prefix(
     )
     properties = deployed(Template.from_stack(stack))
     assert (properties["Prune"], properties["DestinationBucketKeyPrefix"]) == (True, "ivr/")
-
-
-def test_manifest_too_big_for_lambda_environment_is_refused(
-    make_stack: Callable[..., cdk.Stack], tmp_path: Path
-) -> None:
-    for i in range(40):
-        wavgen.write(tmp_path / f"a-rather-long-folder-name/prompt-{i:03}.wav", wavgen.pcm())
-    stack = make_stack()
-    prompts = WavPrompts(stack, "P", prompt_bucket=PromptBucket(stack, "B"), source_dir=tmp_path)
-    with pytest.raises(ValueError, match=r"manifest is \d+ bytes for 40 prompts; expected at most"):
-        prompts.manifest_json()
 
 
 def odd_formats_dir(root: Path) -> Path:

@@ -152,18 +152,22 @@ def test_handler_runtime_architecture_timeout_logging(
     )
 
 
-def test_handler_gets_the_prompt_manifest_and_bucket(
+def test_handler_reads_the_catalog_from_its_layer_and_the_bucket(
     sample: tuple[Template, SipMediaApplication],
 ) -> None:
-    template, _ = sample
+    template, sma = sample
     (function,) = template.find_resources(
         "AWS::Lambda::Function", {"Properties": {"Handler": "runtime.handler.handler"}}
     ).values()
     variables = function["Properties"]["Environment"]["Variables"]
-    assert json.loads(variables["PROMPTS_MANIFEST"]) == {
-        name: {"key": f"prompts/{name}.wav", "durationMs": 100, "rate": 8000, "channels": 1}
-        for name in ("closed", "error", "welcome")
-    }
+    assert "PROMPTS_MANIFEST" not in variables
+    prompts = sma.node.scope.node.find_child("Prompts")  # type: ignore[union-attr]
+    assert variables["PROMPT_CATALOG"] == prompts.catalog_path
+    (layer_id,) = template.find_resources(
+        "AWS::Lambda::LayerVersion",
+        {"Properties": {"Description": "PlayAudio prompt catalog of TestStack/Prompts"}},
+    )
+    assert function["Properties"]["Layers"] == [{"Ref": layer_id}]
     # The bucket name comes from the deployment, so the handler exists only after the prompts.
     assert "DestinationBucketArn" in json.dumps(variables["PROMPTS_BUCKET"])
 
@@ -249,7 +253,8 @@ def test_sample_handler_settings_are_passed_and_validated(build: Build) -> None:
 
 def test_an_unknown_welcome_prompt_names_the_known_ones(build: Build) -> None:
     with pytest.raises(
-        ValueError, match=r"welcome_prompt is 'hello', which .* does not hold; .*prompts: closed"
+        ValueError,
+        match=r"welcome_prompt is 'hello', which .* does not hold .*; expected one of: closed, ",
     ):
         build(welcome_prompt="hello")
 

@@ -8,11 +8,20 @@
 ``PROMPTS_BUCKET``
     The bucket the prompts are deployed to.
 
-Usage: ``audio_source("menu/main")`` gives the PlayAudio ``AudioSource``.
+Usage: ``audio_source("menu/main")`` gives the PlayAudio ``AudioSource``;
+``audio_source("menu/main", language="es-US")`` the Spanish one.
+
+Languages are folders: with ``WavPrompts(languages=["en-US", "es-US"])`` the catalog lists
+them, the first being the default, and a name is looked up in the asked language's folder
+(``es-US/menu/main``), then in the default language's (logged once per name and language
+per execution environment, as a WARNING of logger ``playaudio.catalog``), then as given
+(a prompt outside the language folders, such as ``beep``, or a full name such as
+``en-US/welcome``). A language the catalog lacks is the default language, logged likewise.
 
 The file is read once per execution environment, on the first lookup. It is
 ``{"format": "playaudio-catalog/1", "catalog": <construct path>, "keyPrefix": "prompts/",
-"prompts": {"<name>": [durationMs, rate, channels], ...}}``; a prompt's key is
+"languages": ["en-US", ...], "prompts": {"<name>": [durationMs, rate, channels], ...}}``
+(``languages`` may be absent or empty: no languages); a prompt's key is
 keyPrefix + name + ".wav". Stdlib only, and self-contained (no relative imports), so the
 layer can ship this very file. Cold start: json is imported only when the C scanner json
 itself uses is missing or refuses the file (then for json's own error message), and
@@ -25,7 +34,8 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    import logging
+    from collections.abc import Callable, Mapping, Sequence
 
 CATALOG_ENV = "PROMPT_CATALOG"
 BUCKET_ENV = "PROMPTS_BUCKET"
@@ -67,18 +77,76 @@ class PromptInfo:
 
 
 class Catalog:
-    """The prompts of one catalog file, by name, in one bucket."""
+    """The prompts of one catalog file, by name, in one bucket; ``languages`` are folders,
+    the first the default (empty: no languages)."""
 
-    __slots__ = ("_entries", "bucket", "key_prefix", "label", "path")
+    __slots__ = ("_entries", "_told", "bucket", "key_prefix", "label", "languages", "path")
 
     def __init__(
-        self, path: str, label: str, bucket: str, key_prefix: str, entries: dict[str, object]
+        self,
+        path: str,
+        label: str,
+        bucket: str,
+        key_prefix: str,
+        entries: dict[str, object],
+        languages: Sequence[str] = (),
     ) -> None:
         self.path = path
         self.label = label
         self.bucket = bucket
         self.key_prefix = key_prefix
         self._entries = entries
+        self.languages: tuple[str, ...] = tuple(languages)
+        self._told: set[tuple[str, str]] = set()
+
+    @property
+    def default_language(self) -> str | None:
+        """The language a name is played in when none is asked for; None without languages."""
+        return self.languages[0] if self.languages else None
+
+    def resolve(self, name: str, language: str | None = None) -> str:
+        """The catalog name that plays for ``name`` in ``language`` (default: the default
+        language); an unknown name raises UnknownPromptError.
+
+        Looked up in the language's folder, then the default language's (a fallback, logged
+        once per name and language), then as given.
+        """
+        entries = self._entries
+        default = self.default_language
+        if default is None or not isinstance(name, str):
+            if isinstance(name, str) and name in entries:
+                if language is not None:
+                    self._tell_fallback(name, language, name)
+                return name
+            raise UnknownPromptError(self._unknown(name))
+        asked = default if language is None else language
+        if asked != default:
+            own = f"{asked}/{name}"
+            if own in entries:
+                return own
+        fallback = f"{default}/{name}"
+        if fallback in entries:
+            if asked != default:
+                self._tell_fallback(name, asked, fallback)
+            return fallback
+        if name in entries:
+            return name
+        raise UnknownPromptError(self._unknown(name, asked))
+
+    def _tell_fallback(self, name: str, language: str, played: str) -> None:
+        """Log, once per name and language, that ``played`` stands in for ``language``'s."""
+        if (name, language) in self._told:
+            return
+        self._told.add((name, language))
+        why = "has no such folder" if language not in self.languages else "lacks it"
+        _logger().warning(
+            "prompt %r: language %r %s in %s; playing %r instead (logged once)",
+            name,
+            language,
+            why,
+            self._where(),
+            played,
+        )
 
     def __contains__(self, name: object) -> bool:
         return name in self._entries
@@ -90,11 +158,11 @@ class Catalog:
         """Every prompt name, sorted."""
         return sorted(self._entries)
 
-    def prompt(self, name: str) -> PromptInfo:
-        """Prompt ``name``'s info; an unknown name raises UnknownPromptError."""
-        entry = self._entries.get(name) if isinstance(name, str) else None
-        if entry is None:
-            raise UnknownPromptError(self._unknown(name))
+    def prompt(self, name: str, language: str | None = None) -> PromptInfo:
+        """Prompt ``name``'s info in ``language`` (see :meth:`resolve`); an unknown name
+        raises UnknownPromptError."""
+        name = self.resolve(name, language)
+        entry = self._entries[name]
         if not (
             isinstance(entry, list)
             and len(entry) == 3
@@ -108,21 +176,27 @@ class Catalog:
             )
         return PromptInfo(name, self.key_prefix + name + PROMPT_SUFFIX, *entry)
 
-    def audio_source(self, name: str) -> dict[str, str]:
-        """The PlayAudio ``AudioSource`` of prompt ``name`` (a new dict each call)."""
-        return {"Type": "S3", "BucketName": self.bucket, "Key": self.prompt(name).key}
+    def audio_source(self, name: str, language: str | None = None) -> dict[str, str]:
+        """The PlayAudio ``AudioSource`` of prompt ``name`` in ``language`` (a new dict)."""
+        return {"Type": "S3", "BucketName": self.bucket, "Key": self.prompt(name, language).key}
 
     def _where(self) -> str:
+        if not self.path:  # the construct's own lookup, at synth
+            return f"the prompts of {self.label}"
         return f"prompt catalog {self.path} ({self.label})"
 
-    def _unknown(self, name: object) -> str:
+    def _unknown(self, name: object, language: str | None = None) -> str:
         from difflib import get_close_matches
 
-        close = get_close_matches(name, self._entries, n=3) if isinstance(name, str) else []
+        close = []
+        if isinstance(name, str):
+            wanted = name if language is None else f"{language}/{name}"
+            close = get_close_matches(wanted, list(self._entries), n=3)
         hint = f"close matches: {', '.join(repr(c) for c in close)}" if close else "no close match"
+        where = "" if language is None else f" (in language {language!r} or the default)"
         return (
-            f"no prompt named {name!r} in {self._where()}, which has {len(self._entries)} "
-            f"prompts; {hint}"
+            f"no prompt named {name!r}{where} in {self._where()}, which has "
+            f"{len(self._entries)} prompts; {hint}"
         )
 
 
@@ -142,7 +216,7 @@ def load(path: str, bucket: str) -> Catalog:
             "a readable prompt catalog file"
         ) from None
     try:
-        data = _json_loads(raw.decode("utf-8"))
+        data = parse_json(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise CatalogError(
             f"prompt catalog {path} is not valid UTF-8 JSON ({error}); expected the file "
@@ -155,7 +229,14 @@ def load(path: str, bucket: str) -> Catalog:
             "the file WavPrompts writes"
         )
     assert isinstance(data, dict)
-    return Catalog(path, data["catalog"], bucket, data["keyPrefix"], data["prompts"])
+    return Catalog(
+        path,
+        data["catalog"],
+        bucket,
+        data["keyPrefix"],
+        data["prompts"],
+        data.get("languages") or (),
+    )
 
 
 def load_from_environment(environ: Mapping[str, str] | None = None) -> Catalog:
@@ -183,14 +264,29 @@ def catalog() -> Catalog:
     return _CATALOG
 
 
-def audio_source(name: str) -> dict[str, str]:
-    """The PlayAudio ``AudioSource`` of prompt ``name`` in this function's catalog."""
-    return catalog().audio_source(name)
+def audio_source(name: str, language: str | None = None) -> dict[str, str]:
+    """The PlayAudio ``AudioSource`` of prompt ``name`` (in ``language``) in this
+    function's catalog."""
+    return catalog().audio_source(name, language)
 
 
-def prompt(name: str) -> PromptInfo:
-    """Prompt ``name``'s key, duration, rate and channels in this function's catalog."""
-    return catalog().prompt(name)
+def prompt(name: str, language: str | None = None) -> PromptInfo:
+    """Prompt ``name``'s key, duration, rate and channels (in ``language``) in this
+    function's catalog."""
+    return catalog().prompt(name, language)
+
+
+_LOGGER: logging.Logger | None = None
+
+
+def _logger() -> logging.Logger:
+    """The catalog's logger, importing logging on first use (a fallback is rare)."""
+    global _LOGGER
+    if _LOGGER is None:
+        import logging
+
+        _LOGGER = logging.getLogger("playaudio.catalog")
+    return _LOGGER
 
 
 def _document_problems(data: object) -> str | None:
@@ -204,6 +300,9 @@ def _document_problems(data: object) -> str | None:
         for field, kind in (("catalog", str), ("keyPrefix", str), ("prompts", dict))
         if not isinstance(data.get(field), kind)
     ]
+    languages = data.get("languages", [])
+    if not (isinstance(languages, list) and all(isinstance(x, str) and x for x in languages)):
+        wrong.append(f"languages is {languages!r}, not a list of language folder names")
     return ", ".join(wrong) or None
 
 
@@ -234,8 +333,13 @@ _SCAN = _c_scanner()
 _JSON_SPACE = " \t\n\r"
 
 
-def _json_loads(raw: str) -> object:
-    """json.loads(raw), importing json only if the C scanner does not take ``raw`` whole."""
+def parse_json(raw: str) -> object:
+    """json.loads(raw), importing json only if the C scanner does not take ``raw`` whole.
+
+    The same steps as json.loads with its default decoder: whitespace, one value from the
+    C scanner, whitespace, end; anything else (no scanner, a BOM, a syntax error, trailing
+    data) is left to json.loads itself, so results and errors are exactly json's.
+    """
     if _SCAN is not None and not raw.startswith("\ufeff"):
         start = len(raw) - len(raw.lstrip(_JSON_SPACE))
         try:

@@ -2,13 +2,15 @@
 
 Environment (read once at import; :func:`load_config` re-reads it for tests):
 
-``PROMPTS_BUCKET``
-    Bucket that holds the prompts.
-``PROMPTS_MANIFEST``
-    JSON object ``{"<name>": {"key": "prompts/welcome.wav", "durationMs": 1234,
-    "rate": 8000, "channels": 1}, ...}``; only ``key`` is used here.
+``PROMPT_CATALOG``, ``PROMPTS_BUCKET``
+    The prompt catalog file (shipped in a layer by ``WavPrompts.bind``) and the bucket
+    that holds the prompts; :mod:`.catalog` reads them, and resolves names per language.
 ``WELCOME_PROMPT`` (default ``welcome``), ``FALLBACK_PROMPT`` (default ``error``)
-    Prompt names in the manifest.
+    Prompt names in the catalog; with languages, names within a language folder.
+``LANGUAGE_BY_NUMBER`` (default none)
+    JSON object ``{"+12065550100": "es-US", ...}``: the language of calls on each of
+    your numbers (an inbound call's ``To``, an outbound call's ``From``); other numbers
+    hear the catalog's default language.
 ``PLAYBACK_TERMINATORS`` (default ``#``)
     DTMF digits that stop playback, as one string (``"#*"``); empty for none.
 ``PLAYBACK_REPEAT`` (default ``1``, also when blank)
@@ -17,7 +19,8 @@ Environment (read once at import; :func:`load_config` re-reads it for tests):
     CloudWatch namespace of the call metrics below.
 
 Bad configuration never breaks the import: each problem is logged at ERROR.
-A missing or unusable bucket, manifest or prompt makes calls hang up cleanly;
+A missing or unusable bucket, catalog or prompt makes calls hang up cleanly; a bad
+``LANGUAGE_BY_NUMBER`` entry is ignored (those calls hear the default language);
 a bad ``PLAYBACK_TERMINATORS`` or ``PLAYBACK_REPEAT`` falls back to its
 default, since a typo in a playback knob should not take the line down; so
 does a bad ``METRICS_NAMESPACE``.
@@ -38,8 +41,9 @@ Event handling (every response passes ``actions.validate_response``):
   failed action's CallId may be what was invalid). A failed Hangup gets no
   actions, so a broken Hangup cannot loop.
 * CALL_UPDATE_REQUESTED: Arguments ``prompt`` naming a known prompt plays it
-  then hangs up; ``action`` = ``hangup`` hangs up; anything else: no actions
-  (an empty action list keeps the actions in progress).
+  (in Arguments ``language`` if given, else the call's language) then hangs
+  up; ``action`` = ``hangup`` hangs up; anything else: no actions (an empty
+  action list keeps the actions in progress).
 * INVALID_LAMBDA_RESPONSE: logged, then a bare Hangup "0".
 * HANGUP: no actions; the call is already ending (on a one-leg call the
   service ignores the response anyway).
@@ -73,12 +77,17 @@ they are left out unless the handler sets one; then the incoming attributes
 are merged in (a different key set would replace them). If the merge would
 break the 100-pair/20 KB limits, the attributes are left out.
 
+Languages: a call's language comes from ``LANGUAGE_BY_NUMBER`` (the number of
+yours it is on), else it is the catalog's default. Every prompt is looked up in
+the call's language, then the default language (logged once per prompt and
+language per cold start), as :meth:`.catalog.Catalog.resolve` does; the
+fallback prompt after a failure plays in the language of the audio that failed.
+
 Cold start: the happy path imports neither :mod:`logging` nor :mod:`json`
 (json pulls in :mod:`re`, :mod:`enum` and friends: together about two thirds
 of a bare cold import of this module). Logging is imported on first use, and
-the manifest is parsed with the C scanner that :func:`json.loads` itself uses;
-anything that scanner does not accept goes to :func:`json.loads`, so errors
-and results are exactly json's; metric lines are written by :mod:`.metrics`,
+the catalog is parsed with the C scanner that :func:`json.loads` itself uses
+(:func:`.catalog.parse_json`); metric lines are written by :mod:`.metrics`,
 which quotes strings with json's C encoder and needs nothing more. The Lambda
 runtime has already imported both modules, so there this saves nothing; it
 matters where the handler is imported by a fresh interpreter (tests, tools,
@@ -89,6 +98,7 @@ from __future__ import annotations
 
 import os
 
+from . import catalog as prompt_catalog
 from . import metrics
 from .actions import (
     ACTION_HANGUP,
@@ -120,7 +130,7 @@ from .events import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import logging
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
     from typing import Any
 
 DEFAULT_WELCOME_PROMPT = "welcome"
@@ -154,11 +164,11 @@ class Config:
 
     __slots__ = (
         "_sources",
-        "bucket",
+        "catalog",
         "errors",
         "fallback",
+        "language_by_number",
         "metrics_namespace",
-        "prompts",
         "repeat",
         "terminators",
         "welcome",
@@ -166,111 +176,85 @@ class Config:
 
     def __init__(
         self,
-        bucket: str | None,
-        prompts: dict[str, str],
+        catalog: prompt_catalog.Catalog | None,
         welcome: str,
         fallback: str,
         terminators: list[str] | None,
         repeat: int,
         errors: tuple[str, ...],
         metrics_namespace: str = metrics.NAMESPACE,
+        language_by_number: dict[str, str] | None = None,
     ) -> None:
-        self.bucket = bucket
-        self.prompts = prompts
+        self.catalog = catalog
         self.welcome = welcome
         self.fallback = fallback
         self.terminators = terminators
         self.repeat = repeat
         self.errors = errors
         self.metrics_namespace = metrics_namespace
-        self._sources: dict[str, dict[str, str]] = {}
+        self.language_by_number = language_by_number or {}
+        self._sources: dict[tuple[str, str | None], dict[str, str] | None] = {}
 
-    def audio_source(self, name: str) -> dict[str, str] | None:
-        """The S3 AudioSource of a prompt (a new dict each call), or None if not configured."""
-        source = self._sources.get(name)
-        if source is None:
-            key = self.prompts.get(name)
-            if self.bucket is None or key is None:
-                return None
-            # Built and validated once per prompt; bucket and key do not change.
-            source = self._sources[name] = s3_audio_source(self.bucket, key)
-        return dict(source)
+    def audio_source(self, name: str, language: str | None = None) -> dict[str, str] | None:
+        """The S3 AudioSource of prompt ``name`` in ``language`` (a new dict each call), or
+        None if the catalog has no such prompt."""
+        wanted = (name, language)
+        if wanted not in self._sources:
+            source = None
+            if self.catalog is not None:
+                try:
+                    key = self.catalog.prompt(name, language).key
+                except (prompt_catalog.UnknownPromptError, prompt_catalog.CatalogError):
+                    pass
+                else:
+                    # Built and validated once per prompt; bucket and key do not change.
+                    source = s3_audio_source(self.catalog.bucket, key)
+            self._sources[wanted] = source
+        source = self._sources[wanted]
+        return None if source is None else dict(source)
+
+    def language_of_key(self, key: object) -> str | None:
+        """The language folder a deployed key is in, or None."""
+        if self.catalog is None or not isinstance(key, str):
+            return None
+        folder = key.removeprefix(self.catalog.key_prefix).partition("/")[0]
+        return folder if folder in self.catalog.languages else None
 
 
-class _ScanContext:
-    """The settings json.loads passes to its C scanner: its defaults, strict parsing."""
-
-    __slots__ = ()
-    strict = True
-    object_hook = None
-    object_pairs_hook = None
-    parse_float = float
-    parse_int = int
-    parse_constant = staticmethod(
-        {"-Infinity": float("-inf"), "Infinity": float("inf"), "NaN": float("nan")}.__getitem__
-    )
-
-
-def _c_scanner() -> Callable[[str, int], tuple[object, int]] | None:
+def _load_catalog(environ: Mapping[str, str], errors: list[str]) -> prompt_catalog.Catalog | None:
+    """The prompt catalog; None (calls hang up) when it cannot be read."""
     try:
-        from _json import make_scanner
-    except ImportError:  # an interpreter without CPython's accelerator
+        return prompt_catalog.load_from_environment(environ)
+    except prompt_catalog.CatalogError as error:
+        errors.append(f"{error}; calls will hang up")
         return None
-    # typeshed names the context's type make_scanner; the scanner reads only the attributes
-    # of _ScanContext, as it does from json.JSONDecoder.
-    scanner: Callable[[str, int], tuple[object, int]] = make_scanner(
-        _ScanContext()  # type: ignore[arg-type]
-    )
-    return scanner
 
 
-_SCAN = _c_scanner()
-_JSON_SPACE = " \t\n\r"
-
-
-def _json_loads(raw: str) -> object:
-    """json.loads(raw), without importing json unless ``raw`` is not a plain JSON document.
-
-    The same steps as json.loads with its default decoder: whitespace, one
-    value from the C scanner, whitespace, end. Anything else (no scanner, a
-    BOM, a syntax error, trailing data) is left to json.loads itself.
-    """
-    if _SCAN is not None and not raw.startswith("\ufeff"):
-        start = len(raw) - len(raw.lstrip(_JSON_SPACE))
-        try:
-            value, end = _SCAN(raw, start)
-        except (StopIteration, ValueError):
-            pass
-        else:
-            if end == len(raw.rstrip(_JSON_SPACE)):
-                return value
-    import json
-
-    result: object = json.loads(raw)
-    return result
-
-
-def _parse_manifest(raw: str | None, errors: list[str]) -> dict[str, str]:
-    """Prompt name -> S3 key; bad entries are skipped, a bad manifest gives none."""
+def _parse_language_by_number(
+    raw: str | None, catalog: prompt_catalog.Catalog | None, errors: list[str]
+) -> dict[str, str]:
+    """Phone number -> language; bad entries are skipped (those calls hear the default)."""
     if raw is None or not raw.strip():
-        errors.append("PROMPTS_MANIFEST is not set; calls will hang up")
         return {}
     try:
-        data = _json_loads(raw)
+        data = prompt_catalog.parse_json(raw)
     except (ValueError, RecursionError) as exc:
-        errors.append(f"PROMPTS_MANIFEST is not valid JSON ({exc}); calls will hang up")
+        errors.append(f"LANGUAGE_BY_NUMBER is not valid JSON ({exc}); using the default language")
         return {}
     if not isinstance(data, dict):
-        errors.append("PROMPTS_MANIFEST is not a JSON object; calls will hang up")
+        errors.append("LANGUAGE_BY_NUMBER is not a JSON object; using the default language")
         return {}
-    prompts = {}
-    for name, entry in data.items():
-        key = entry.get("key") if isinstance(entry, dict) else None
-        if isinstance(key, str) and key:
-            prompts[name] = key
+    languages = catalog.languages if catalog is not None else ()
+    result = {}
+    for number, language in data.items():
+        if isinstance(language, str) and language in languages:
+            result[number] = language
         else:
-            errors.append(f"PROMPTS_MANIFEST entry {name!r} has no non-empty 'key'; ignored")
-    return prompts
+            errors.append(
+                f"LANGUAGE_BY_NUMBER {number!r} is {language!r}, not one of the catalog's "
+                f"languages {list(languages)}; calls on it hear the default language"
+            )
+    return result
 
 
 def _parse_terminators(raw: str | None, errors: list[str]) -> list[str] | None:
@@ -309,25 +293,42 @@ def _parse_metrics_namespace(raw: str | None, errors: list[str]) -> str:
 def load_config(environ: Mapping[str, str]) -> Config:
     """Parse the handler settings; never raises, logs each problem at ERROR."""
     errors: list[str] = []
-    bucket = (environ.get("PROMPTS_BUCKET") or "").strip() or None
-    if bucket is None:
-        errors.append("PROMPTS_BUCKET is not set; calls will hang up")
-    prompts = _parse_manifest(environ.get("PROMPTS_MANIFEST"), errors)
+    catalog = _load_catalog(environ, errors)
     welcome = (environ.get("WELCOME_PROMPT") or "").strip() or DEFAULT_WELCOME_PROMPT
     fallback = (environ.get("FALLBACK_PROMPT") or "").strip() or DEFAULT_FALLBACK_PROMPT
-    if prompts and welcome not in prompts:
-        errors.append(f"WELCOME_PROMPT {welcome!r} is not in PROMPTS_MANIFEST; calls will hang up")
-    if prompts and fallback not in prompts:
-        errors.append(
-            f"FALLBACK_PROMPT {fallback!r} is not in PROMPTS_MANIFEST; "
-            "audio failures will hang up without it"
-        )
+    for variable, name, consequence in (
+        ("WELCOME_PROMPT", welcome, "calls will hang up"),
+        ("FALLBACK_PROMPT", fallback, "audio failures will hang up without it"),
+    ):
+        if catalog is not None and _missing(catalog, name):
+            errors.append(f"{variable} {name!r} is not in the prompt catalog; {consequence}")
+    language_by_number = _parse_language_by_number(
+        environ.get("LANGUAGE_BY_NUMBER"), catalog, errors
+    )
     terminators = _parse_terminators(environ.get("PLAYBACK_TERMINATORS"), errors)
     repeat = _parse_repeat(environ.get("PLAYBACK_REPEAT"), errors)
     namespace = _parse_metrics_namespace(environ.get("METRICS_NAMESPACE"), errors)
     for error in errors:
         _logger().error("invalid configuration: %s", error)
-    return Config(bucket, prompts, welcome, fallback, terminators, repeat, tuple(errors), namespace)
+    return Config(
+        catalog,
+        welcome,
+        fallback,
+        terminators,
+        repeat,
+        tuple(errors),
+        namespace,
+        language_by_number,
+    )
+
+
+def _missing(catalog: prompt_catalog.Catalog, name: str) -> bool:
+    """Whether ``name`` resolves to no prompt in the default language."""
+    try:
+        catalog.resolve(name)
+    except prompt_catalog.UnknownPromptError:
+        return True
+    return False
 
 
 CONFIG = load_config(os.environ)
@@ -347,13 +348,30 @@ def _prompt_then_hangup(
     ]
 
 
-def _play_prompt(config: Config, name: str, event: InvocationEvent) -> dict[str, Any]:
-    source = config.audio_source(name)
+def call_language(config: Config, event: InvocationEvent) -> str | None:
+    """The call's language: LANGUAGE_BY_NUMBER's for the number of yours the call is on (an
+    inbound call's To, an outbound call's From); None (the default) for any other."""
+    if not config.language_by_number or not event.participants:
+        return None
+    first = event.participants[0]
+    ours = first.get("From") if first.get("Direction") == "Outbound" else first.get("To")
+    return config.language_by_number.get(ours) if isinstance(ours, str) else None
+
+
+def _play_prompt(
+    config: Config, name: str, event: InvocationEvent, language: str | None = None
+) -> dict[str, Any]:
+    source = config.audio_source(name, language)
     if source is None:
         _logger().error(
-            "prompt %r is not configured; hanging up",
+            "prompt %r is not in the prompt catalog; hanging up",
             name,
-            extra={"eventType": event.event_type, "prompt": name, "callId": event.call_id},
+            extra={
+                "eventType": event.event_type,
+                "prompt": name,
+                "language": language,
+                "callId": event.call_id,
+            },
         )
         return response([hangup(call_id=event.call_id)])
     return response(_prompt_then_hangup(config, source, event.call_id))
@@ -374,8 +392,11 @@ def _on_action_failed(event: InvocationEvent, config: Config) -> dict[str, Any]:
         and event.action_type in _AUDIO_ACTIONS
         and event.transaction_attributes.get(FALLBACK_PLAYED) != "true"
     ):
-        fallback = config.audio_source(config.fallback)
-        if fallback is not None and fallback["Key"] not in _failing_keys(parameters):
+        failing = _failing_keys(parameters)
+        languages = {config.language_of_key(key) for key in failing} - {None}
+        language = languages.pop() if len(languages) == 1 else call_language(config, event)
+        fallback = config.audio_source(config.fallback, language)
+        if fallback is not None and fallback["Key"] not in failing:
             call_id = parameters.get("CallId")
             target = call_id if isinstance(call_id, str) and call_id else event.call_id
             actions = _prompt_then_hangup(config, fallback, target)
@@ -418,8 +439,11 @@ def _on_call_update(event: InvocationEvent, config: Config) -> dict[str, Any]:
     arguments = event.action_parameters.get("Arguments")
     arguments = arguments if isinstance(arguments, dict) else {}
     prompt = arguments.get("prompt")
-    if isinstance(prompt, str) and prompt in config.prompts:
-        return _play_prompt(config, prompt, event)
+    language = arguments.get("language")
+    if not isinstance(language, str) or not language:
+        language = call_language(config, event)
+    if isinstance(prompt, str) and config.audio_source(prompt, language) is not None:
+        return _play_prompt(config, prompt, event, language)
     if arguments.get("action") == "hangup":
         return response([hangup(call_id=event.call_id)])
     _logger().warning(
@@ -440,7 +464,7 @@ def handle(event: object, config: Config) -> dict[str, Any]:
     parsed = InvocationEvent(event)
     kind = parsed.event_type
     if kind in (NEW_INBOUND_CALL, CALL_ANSWERED):
-        return _play_prompt(config, config.welcome, parsed)
+        return _play_prompt(config, config.welcome, parsed, call_language(config, parsed))
     if kind == ACTION_SUCCESSFUL:
         if parsed.action_type == ACTION_HANGUP:
             return response([])

@@ -7,8 +7,12 @@ folder is self-contained (relative imports only), and it keeps
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import json
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,12 +26,31 @@ if str(PACKAGE_PARENT) not in sys.path:
 BUCKET = "chime-prompts-123456789012"
 CALL_ID = "6a7d6ac6-8b1e-4b8f-9a1e-1b2c3d4e5f60"
 TRANSACTION_ID = "0e3f6b0a-4c3e-4d1a-9f4e-7c5d2b8a9e10"
-MANIFEST = {
-    "welcome": {"key": "prompts/welcome.wav", "durationMs": 2150, "rate": 8000, "channels": 1},
-    "error": {"key": "prompts/error.wav", "durationMs": 1320, "rate": 8000, "channels": 1},
-    "closed": {"key": "prompts/closed.wav", "durationMs": 3040, "rate": 8000, "channels": 1},
+CATALOG = {
+    "format": "playaudio-catalog/1",
+    "catalog": "TestStack/Prompts",
+    "keyPrefix": "prompts/",
+    "prompts": {"welcome": [2150, 8000, 1], "error": [1320, 8000, 1], "closed": [3040, 8000, 1]},
 }
-ENV = {"PROMPTS_BUCKET": BUCKET, "PROMPTS_MANIFEST": json.dumps(MANIFEST)}
+# Each prompt's S3 key, as the catalog gives it (keyPrefix + name + ".wav").
+KEYS = {name: f"prompts/{name}.wav" for name in CATALOG["prompts"]}  # type: ignore[attr-defined]
+_CATALOG_DIR = Path(tempfile.mkdtemp(prefix="playaudio-runtime-tests-"))
+atexit.register(shutil.rmtree, _CATALOG_DIR, ignore_errors=True)
+
+
+def write_catalog_text(text: str) -> str:
+    """A file holding ``text``, for PROMPT_CATALOG; its path (one file per text)."""
+    path = _CATALOG_DIR / f"{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def write_catalog(document: dict[str, Any]) -> str:
+    """A catalog file holding ``document``, for PROMPT_CATALOG; its path."""
+    return write_catalog_text(json.dumps(document))
+
+
+ENV = {"PROMPTS_BUCKET": BUCKET, "PROMPT_CATALOG": write_catalog(CATALOG)}
 
 
 def call_details(

@@ -14,13 +14,23 @@ from runtime import handler as handler_module
 from runtime.actions import validate_response
 from runtime.handler import Config, handle, handler, load_config
 
-from .conftest import BUCKET, CALL_ID, ENV, MANIFEST, PACKAGE_PARENT, TRANSACTION_ID
+from .conftest import (
+    BUCKET,
+    CALL_ID,
+    CATALOG,
+    ENV,
+    KEYS,
+    PACKAGE_PARENT,
+    TRANSACTION_ID,
+    write_catalog,
+    write_catalog_text,
+)
 
 MakeEvent = Callable[..., dict[str, Any]]
 
-WELCOME_KEY = MANIFEST["welcome"]["key"]
-ERROR_KEY = MANIFEST["error"]["key"]
-CLOSED_KEY = MANIFEST["closed"]["key"]
+WELCOME_KEY = KEYS["welcome"]
+ERROR_KEY = KEYS["error"]
+CLOSED_KEY = KEYS["closed"]
 LOGGER = "runtime.handler"
 
 
@@ -81,8 +91,11 @@ def audio_failure(
 
 def test_load_config_defaults() -> None:
     config = load_config(ENV)
-    assert config.bucket == BUCKET
-    assert config.prompts == {"welcome": WELCOME_KEY, "error": ERROR_KEY, "closed": CLOSED_KEY}
+    assert config.catalog is not None
+    assert (config.catalog.bucket, config.catalog.names()) == (
+        BUCKET,
+        ["closed", "error", "welcome"],
+    )
     assert (config.welcome, config.fallback) == ("welcome", "error")
     assert (config.terminators, config.repeat) == (["#"], 1)
     assert config.errors == ()
@@ -141,19 +154,23 @@ def test_empty_playback_terminators_mean_none(make_event: MakeEvent) -> None:
 @pytest.mark.parametrize(
     ("environ", "error"),
     [
-        ({"PROMPTS_BUCKET": BUCKET}, "PROMPTS_MANIFEST is not set; calls will hang up"),
-        ({**ENV, "PROMPTS_MANIFEST": "{not json"}, "PROMPTS_MANIFEST is not valid JSON"),
-        ({**ENV, "PROMPTS_MANIFEST": '["welcome"]'}, "PROMPTS_MANIFEST is not a JSON object"),
-        ({**ENV, "PROMPTS_MANIFEST": '{"welcome": {}} x'}, "PROMPTS_MANIFEST is not valid JSON"),
+        ({"PROMPTS_BUCKET": BUCKET}, "PROMPT_CATALOG is not set; expected PROMPT_CATALOG"),
+        ({**ENV, "PROMPT_CATALOG": "/opt/none.json"}, "but there is no such file"),
+        ({**ENV, "PROMPT_CATALOG": write_catalog_text("{not json")}, "is not valid UTF-8 JSON"),
+        ({**ENV, "PROMPT_CATALOG": write_catalog_text('["welcome"]')}, "top level is list"),
+        ({**ENV, "PROMPT_CATALOG": write_catalog_text("{} x")}, "is not valid UTF-8 JSON"),
         (
-            {**ENV, "PROMPTS_MANIFEST": '{"welcome": {"key": ""}, "error": {"key": "e.wav"}}'},
-            "PROMPTS_MANIFEST entry 'welcome' has no non-empty 'key'; ignored",
+            {**ENV, "PROMPT_CATALOG": write_catalog({**CATALOG, "format": "other/2"})},
+            "format is 'other/2'",
         ),
         (
-            {**ENV, "PROMPTS_MANIFEST": '{"error": {"key": "e.wav"}}'},
-            "WELCOME_PROMPT 'welcome' is not in PROMPTS_MANIFEST; calls will hang up",
+            {
+                **ENV,
+                "PROMPT_CATALOG": write_catalog({**CATALOG, "prompts": {"error": [1, 8000, 1]}}),
+            },
+            "WELCOME_PROMPT 'welcome' is not in the prompt catalog; calls will hang up",
         ),
-        ({"PROMPTS_MANIFEST": ENV["PROMPTS_MANIFEST"]}, "PROMPTS_BUCKET is not set"),
+        ({"PROMPT_CATALOG": ENV["PROMPT_CATALOG"]}, "PROMPTS_BUCKET is not set"),
         ({**ENV, "PROMPTS_BUCKET": "  "}, "PROMPTS_BUCKET is not set"),
     ],
 )
@@ -170,7 +187,7 @@ def test_unusable_configuration_hangs_up(
 def test_missing_fallback_is_reported() -> None:
     config = load_config({**ENV, "FALLBACK_PROMPT": "sorry"})
     assert config.errors == (
-        "FALLBACK_PROMPT 'sorry' is not in PROMPTS_MANIFEST; "
+        "FALLBACK_PROMPT 'sorry' is not in the prompt catalog; "
         "audio failures will hang up without it",
     )
 

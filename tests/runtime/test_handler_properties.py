@@ -27,7 +27,8 @@ from runtime.handler import Config, handle, handler, load_config
 
 from tests import hypothesis_profile  # noqa: F401  (deterministic CI profile)
 
-from .conftest import BUCKET, CALL_ID, ENV, MANIFEST, call_details
+from .conftest import BUCKET, CALL_ID, ENV, call_details
+from .conftest import KEYS as PROMPT_KEYS
 
 EXAMPLES = 2000
 CONFIG_EXAMPLES = 200
@@ -74,8 +75,8 @@ WORDS = (
     "",
     BUCKET,
     CALL_ID,
-    *MANIFEST,
-    *(entry["key"] for entry in MANIFEST.values()),
+    *PROMPT_KEYS,
+    *PROMPT_KEYS.values(),
 )
 
 # JSON-like values nested up to three levels deep. Built level by level rather than with
@@ -128,8 +129,8 @@ def event(
     return built
 
 
-WELCOME = str(MANIFEST["welcome"]["key"])
-ERROR = str(MANIFEST["error"]["key"])
+WELCOME = str(PROMPT_KEYS["welcome"])
+ERROR = str(PROMPT_KEYS["error"])
 PLAYED = {"Type": "PlayAudio", "Parameters": {"CallId": CALL_ID, "AudioSource": audio(WELCOME)}}
 DOCUMENTED_EVENTS = (
     event("NEW_INBOUND_CALL", Sequence=1),
@@ -347,7 +348,8 @@ def test_any_environment_gives_a_config_that_answers_validly(logs: RenderingHand
     names = st.sampled_from(
         (
             "PROMPTS_BUCKET",
-            "PROMPTS_MANIFEST",
+            "PROMPT_CATALOG",
+            "LANGUAGE_BY_NUMBER",
             "WELCOME_PROMPT",
             "FALLBACK_PROMPT",
             "PLAYBACK_TERMINATORS",

@@ -28,7 +28,7 @@ from runtime.handler import handler, load_config
 
 from tests import hypothesis_profile  # noqa: F401  (deterministic CI profile)
 
-from .conftest import BUCKET, CALL_ID, ENV, MANIFEST, PACKAGE_PARENT, TRANSACTION_ID
+from .conftest import BUCKET, CALL_ID, ENV, KEYS, PACKAGE_PARENT, TRANSACTION_ID
 from .test_handler_properties import configs, json_values, mutated_events, typed_events
 
 MakeEvent = Callable[..., dict[str, Any]]
@@ -38,9 +38,9 @@ SMA_ID = "e88f4e49-dd21-4a3f-b538-bc84eae11505"  # conftest's CallDetails
 FUNCTION_NAME = "PlayAudioStack-SmaHandler5F0A1B2C-Xy9Z8w7V6u5T"
 # What the builders need besides the metric's own dimensions.
 BASE = {"SipMediaApplicationId": "a", "FunctionName": "f"}
-WELCOME_KEY = MANIFEST["welcome"]["key"]
-ERROR_KEY = MANIFEST["error"]["key"]
-CLOSED_KEY = MANIFEST["closed"]["key"]
+WELCOME_KEY = KEYS["welcome"]
+ERROR_KEY = KEYS["error"]
+CLOSED_KEY = KEYS["closed"]
 # Nothing that identifies a call or a caller may reach a metrics line.
 PRIVATE = (CALL_ID, TRANSACTION_ID, "+12065550100", "+15105550101", "123456789012")
 
