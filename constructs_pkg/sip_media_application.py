@@ -188,6 +188,7 @@ class SipMediaApplication(Construct):
                 deployment_config=rollout,
             )
             exempt(self.rollout_group.role, CODEDEPLOY_LAMBDA_ROLE, CODEDEPLOY_ROLE)
+            self._warn_prune_during_rollout(prompts)
         function.add_permission(
             "ChimeInvoke",
             principal=iam.ServicePrincipal(CHIME_SERVICE_PRINCIPAL),
@@ -213,6 +214,21 @@ class SipMediaApplication(Construct):
         self.sma_arn: str = self.resource.attr_sip_media_application_arn
         for prompt_set in prompts:
             prompt_set.grant_play(self.sma_arn)
+
+    def _warn_prune_during_rollout(self, prompts: Sequence[WavPrompts]) -> None:
+        """Pruned prompts vanish at deploy time, while a rollout still sends calls to the
+        version that plays them."""
+        pruned = [p.node.path for p in prompts if p.prune]
+        if pruned:
+            cdk.Annotations.of(self).add_warning_v2(
+                "constructs-pkg:prune-during-rollout",
+                f"{', '.join(pruned)} deploy with prune=True, and this SMA's handler is rolled "
+                "out gradually: a prompt removed from the folder is deleted from the bucket "
+                "during the deploy, while the previous handler version still answers part of "
+                "the calls and may play it (InvalidAudioSource, then the fallback prompt). "
+                "Remove prompts in a later deploy than the one that stops using them, or keep "
+                "prune off",
+            )
 
     def add_rollback_alarm(self, alarm: cloudwatch.IAlarm) -> None:
         """Roll a handler change back when ``alarm`` fires during its rollout.

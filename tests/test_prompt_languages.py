@@ -209,3 +209,20 @@ def test_the_welcome_prompt_must_exist_in_the_default_language(
     stack, prompts = languages_stack(make_stack, tmp_path, languages=["es-US", "en-US"])
     with pytest.raises(ValueError, match=r"fallback_prompt defaults to 'error', which"):
         SipMediaApplication(stack, "Sma", prompts=[prompts])
+
+
+def test_pruning_prompts_under_a_rolled_out_handler_warns(
+    make_stack: MakeStack, tmp_path: Path
+) -> None:
+    stack, prompts = languages_stack(make_stack, tmp_path, prune=True)
+    SipMediaApplication(stack, "Sma", prompts=[prompts])
+    (warning,) = Annotations.from_stack(stack).find_warning(
+        "*", Match.string_like_regexp("deploy with prune=True")
+    )
+    assert "constructs-pkg:prune-during-rollout" in str(warning.entry.data)
+    kept_stack, kept = languages_stack(make_stack, tmp_path / "kept")
+    SipMediaApplication(kept_stack, "Sma", prompts=[kept])
+    assert (
+        Annotations.from_stack(kept_stack).find_warning("*", Match.string_like_regexp("prune=True"))
+        == []
+    )
