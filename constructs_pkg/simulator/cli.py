@@ -12,7 +12,8 @@ permission); 4 the caller hung up (scripted, or after silence with no action);
 5 a limit (1,000 invocations, call length); 6 a scenario's expectations were
 not met; 7 cdk.out cannot be used (missing, not synthesized, a manifest or
 template that is not what ``cdk synth`` writes, a prompt asset a deployment
-cannot extract, no SMA, not a Python handler); 8 the outputs cannot be written
+cannot extract, no SMA, not a Python handler, a layer that is not in the
+assembly or cannot be merged); 8 the outputs cannot be written
 (--out is a file or cannot be created or written); 70 an internal error (a bug
 in the simulator, printed with its traceback); 130 interrupted (Ctrl-C).
 
@@ -53,7 +54,7 @@ exit status:
   6  --scenario: the call did not go as the scenario expects
   7  cdk.out cannot be used (missing, not synthesized, a manifest or template that is not
      what `cdk synth` writes, a prompt asset a deployment cannot extract, no SMA, not a
-     Python handler)
+     Python handler, a layer that is not in the assembly or cannot be merged)
   8  the outputs cannot be written (--out is a file, or cannot be created or written)
  70  internal error: a bug in the simulator (printed with its traceback)
 130  interrupted
@@ -218,7 +219,11 @@ def _call(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     problem = prepare_out_dir(out_dir)
     if problem is not None:
         return _fail(problem, EXIT_OUTPUT_ERROR)
-    result = Call(setup, options).run()
+    try:
+        call = Call(setup, options)
+    except AssemblyError as error:  # a layer that cannot be merged into the simulated /opt
+        return _fail(str(error), EXIT_SETUP_ERROR)
+    result = call.run()
     try:
         paths = write_outputs(result, out_dir)
     except OSError as error:

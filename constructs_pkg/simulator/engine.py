@@ -314,6 +314,7 @@ class Call:
                 "runtime": function.runtime,
                 "timeoutS": function.timeout_s,
                 "code": str(function.code_dir) if function.code_dir else "inline",
+                **_layers_record(function.layers),
                 "environment": self.options.environment
                 if self.options.environment is not None
                 else function.environment,
@@ -946,6 +947,12 @@ class Call:
                 effect="ignored",
                 atMs=press.at_ms,
             )
+
+
+def _layers_record(layers: tuple[Path, ...]) -> dict[str, Any]:
+    """The call record's ``layers`` (their folders, in merge order); none without layers,
+    so a transcript of a function without layers is as it always was."""
+    return {"layers": [str(layer) for layer in layers]} if layers else {}
 
 
 def _action_data(action: Mapping[str, Any]) -> dict[str, Any]:
