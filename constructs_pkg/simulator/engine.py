@@ -75,6 +75,7 @@ from .assembly import CallSetup
 from .intrinsics import standin_uuid
 from .lambda_runner import InvokeResult, LambdaRunner
 from .media import CallAudio, PromptLoader, ms_to_samples, samples_to_ms
+from .objects import ObjectStore
 from .policy import Principal, Request, UnsupportedPolicyError, evaluate
 from .transcript import Transcript, emitted_metrics, fmt_time
 
@@ -158,6 +159,7 @@ class CallOptions:
     max_call_ms: float = DEFAULT_MAX_CALL_MS
     max_invocations: int = MAX_INVOCATIONS
     environment: dict[str, str] | None = None  # the function's environment, if overridden
+    store: ObjectStore | None = None  # the simulated buckets, if a scenario changed them
 
 
 class Invoker(Protocol):
@@ -213,8 +215,10 @@ class Call:
         invoker: Invoker | None = None,
         loader: PromptLoader | None = None,
     ) -> None:
-        self.setup = setup
         self.options = options or CallOptions()
+        if self.options.store is not None:
+            setup = dataclasses.replace(setup, store=self.options.store)
+        self.setup = setup
         if invoker is None:
             function = setup.function
             if self.options.environment is not None:
