@@ -5,7 +5,8 @@
     {
       "name": "caller presses # mid-prompt",
       "description": "free text",
-      "call": {"direction": "inbound", "keys": "#@2s", "hangupAt": "30s"},
+      "call": {"direction": "inbound", "keys": "#@2s", "hangupAt": "30s",
+               "callerNumber": "+14155550123", "smaNumber": "+442071838750"},
       "bucket": {"remove": ["prompts/welcome.wav"]},
       "environment": {
         "PROMPTS_MANIFEST": {"mergePatch": {"welcome": {"key": "prompts/not-deployed.wav"}}},
@@ -21,7 +22,10 @@
     }
 
 ``call`` (all optional): ``direction`` ``inbound`` (default) or ``outbound``;
-``keys`` as ``--keys``; ``hangupAt`` when the caller hangs up. Times are
+``keys`` as ``--keys``; ``hangupAt`` when the caller hangs up;
+``callerNumber`` and ``smaNumber``, the caller's number and the SMA's (the
+user's number the caller dials), E.164 (``+`` and 2 to 15 digits), else what
+``--caller-number``/``--sma-number`` give, else the simulator's. Times are
 ``"2.5s"``, ``"1500ms"`` or a number of seconds.
 
 ``bucket.remove`` lists object keys, exactly as deployed (prefix included), to
@@ -58,11 +62,11 @@ from pathlib import Path
 from typing import Any
 
 from .assembly import CallSetup
-from .engine import CallOptions, CallResult, Outcome, parse_keys
+from .engine import CallOptions, CallResult, Outcome, check_phone_number, parse_keys
 from .jsonfile import JsonFileError, describe, read_json
 
 _TOP = {"name", "description", "call", "bucket", "environment", "expect"}
-_CALL = {"direction", "keys", "hangupAt"}
+_CALL = {"direction", "keys", "hangupAt", "callerNumber", "smaNumber"}
 _BUCKET = {"remove"}
 _EXPECT = {"prompts", "failures", "end", "maxInvocations"}
 _OUTCOMES = [outcome.label for outcome in Outcome]
@@ -104,6 +108,8 @@ class Scenario:
     keys: str = ""
     hangup_at_ms: float | None = None
     environment: dict[str, Any] = field(default_factory=dict)
+    caller_number: str | None = None
+    sma_number: str | None = None
     remove: list[str] = field(default_factory=list)
     prompts: list[ExpectedPrompt] | None = None
     failures: list[str] | None = None
@@ -150,6 +156,13 @@ class Scenario:
                 f"bucket.remove is {describe(remove)}; expected a list of deployed object "
                 'keys, e.g. ["prompts/welcome.wav"]'
             )
+        numbers = {name: call.get(name) for name in ("callerNumber", "smaNumber")}
+        for name, number in numbers.items():
+            if number is not None:
+                try:
+                    check_phone_number(number, f"call.{name}")
+                except ValueError as error:
+                    raise fail(str(error)) from error
         direction = call.get("direction", "inbound")
         if direction not in ("inbound", "outbound"):
             raise fail(f"call.direction is {direction!r}; expected 'inbound' or 'outbound'")
@@ -202,6 +215,8 @@ class Scenario:
             keys=keys,
             hangup_at_ms=hangup_at_ms,
             environment=dict(environment),
+            caller_number=numbers["callerNumber"],
+            sma_number=numbers["smaNumber"],
             remove=list(remove),
             prompts=None if prompts is None else [_expected(p, fail) for p in prompts],
             failures=failures,
@@ -210,8 +225,8 @@ class Scenario:
         )
 
     def options(self, setup: CallSetup, base: CallOptions | None = None) -> CallOptions:
-        """The call options: ``base`` (the command line's bounds) with this scenario's call
-        and its bucket."""
+        """The call options: ``base`` (the command line's bounds and numbers) with this
+        scenario's call, its numbers and its bucket."""
         base = base or CallOptions()
         store = None
         if self.remove:
@@ -227,6 +242,8 @@ class Scenario:
             max_call_ms=base.max_call_ms,
             max_invocations=base.max_invocations,
             environment=self.apply_environment(setup.function.environment),
+            caller_number=self.caller_number or base.caller_number,
+            sma_number=self.sma_number or base.sma_number,
             store=store,
         )
 
