@@ -1,12 +1,15 @@
 """The process a simulated Lambda execution environment runs in (stdlib only, run as a script).
 
-Started by :mod:`.lambda_runner` as ``python -I -B _lambda_worker.py CODE_DIR HANDLER``:
-``-I`` keeps the caller's PYTHON* variables, user site and working directory
-off ``sys.path``; ``-B`` writes no ``__pycache__`` into the asset folder. The
-environment is exactly the function's (set by the runner). The code folder
-comes first on ``sys.path``, as ``/var/task`` does in Lambda, and
-``constructs_pkg`` is hidden unless the asset ships it: a handler that
-imports what its asset does not carry fails here as it would in Lambda.
+Started by :mod:`.lambda_runner` as ``python -I -B _lambda_worker.py CODE_DIR HANDLER
+SITE_DIR PYTHON_DIR``: ``-I`` keeps the caller's PYTHON* variables, user site and
+working directory off ``sys.path``; ``-B`` writes no ``__pycache__`` into the
+asset folder. The environment is exactly the function's (set by the runner).
+The code folder comes first on ``sys.path``, as ``/var/task`` does in Lambda,
+then the layers' folders of the simulated /opt: SITE_DIR
+(``python/lib/python3.X/site-packages``, a site directory: its ``.pth`` files
+are read) and PYTHON_DIR (``python``). ``constructs_pkg`` is hidden unless the
+asset or a layer ships it: a handler that imports what neither carries fails
+here as it would in Lambda.
 
 Protocol: one JSON request per line on stdin (``{"event", "context"}``), one
 JSON result per line on the inherited stdout, which the handler cannot write
@@ -23,6 +26,7 @@ import io
 import json
 import logging
 import os
+import site
 import sys
 import time
 import traceback
@@ -35,13 +39,14 @@ _RESERVED_LOG_FIELDS = set(vars(logging.makeLogRecord({}))) | {"message", "ascti
 
 
 class _HideProjectPackages:
-    """A meta path finder that refuses the project's own packages unless the asset carries them.
+    """A meta path finder that refuses the project's own packages unless the asset or a layer
+    carries them.
 
     (A plain class with ``find_spec``: importing importlib.abc would cost every cold start.)
     """
 
-    def __init__(self, code_dir: str) -> None:
-        self._code_dir = code_dir
+    def __init__(self, folders: Sequence[str]) -> None:
+        self._folders = list(folders)
 
     def find_spec(
         self,
@@ -50,8 +55,12 @@ class _HideProjectPackages:
         target: types.ModuleType | None = None,
     ) -> None:
         top = fullname.split(".")[0]
-        if top in HIDDEN_PACKAGES and not os.path.isdir(os.path.join(self._code_dir, top)):
-            raise ModuleNotFoundError(f"No module named {fullname!r} (not in the Lambda asset)")
+        if top in HIDDEN_PACKAGES and not any(
+            os.path.isdir(os.path.join(folder, top)) for folder in self._folders
+        ):
+            raise ModuleNotFoundError(
+                f"No module named {fullname!r} (not in the Lambda asset or its layers)"
+            )
         return None
 
 
@@ -121,12 +130,13 @@ class _LambdaError(Exception):
 
 
 def main(argv: list[str]) -> None:
-    code_dir, handler_spec = argv[1], argv[2]
+    code_dir, handler_spec, site_dir, python_dir = argv[1:5]
     protocol = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)  # anything written to fd 1 from now on goes to stderr, not the protocol
     sys.stdout = sys.stderr
-    sys.path.insert(0, code_dir)
-    sys.meta_path.insert(0, _HideProjectPackages(code_dir))
+    sys.path[:0] = [code_dir, site_dir, python_dir]
+    site.addsitedir(site_dir)  # on sys.path already: this reads its .pth files
+    sys.meta_path.insert(0, _HideProjectPackages([code_dir, site_dir, python_dir]))
     logs = _CapturedLogs()
     root = logging.getLogger()
     root.addHandler(logs)

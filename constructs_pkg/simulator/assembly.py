@@ -9,7 +9,14 @@ this module finds
   there are several);
 * the Lambda behind its endpoint (through a version or alias), with its code
   folder, handler, runtime, timeout, memory and environment, every
-  CloudFormation reference resolved to a stand-in (:mod:`.intrinsics`);
+  CloudFormation reference resolved to a stand-in (:mod:`.intrinsics`), and
+  the folders of its layers in ``Layers`` order: each entry must resolve to an
+  ``AWS::Lambda::LayerVersion`` of the stack (``Ref``, ``Fn::GetAtt``
+  ``LayerVersionArn``, or any intrinsic that resolves to one), or to one another
+  stack of the assembly exports (``Fn::ImportValue``), whose content is an
+  unzipped asset folder in cdk.out; any other layer (an ARN of a layer that is not
+  in the assembly) is an :class:`AssemblyError`, since the simulator runs only
+  code it has;
 * the ``AWS::Lambda::Permission`` statements on that function, so the
   simulator can check that Chime may invoke it;
 * the buckets, prompt deployments and bucket policies (:mod:`.objects`).
@@ -40,9 +47,12 @@ from typing import Any
 
 from .intrinsics import (
     DEFAULT_REGION,
+    LAYER_VERSION_TYPE,
+    NO_VALUE,
     STANDIN_ACCOUNT,
     Resolver,
     UnresolvableError,
+    import_standin,
     is_intrinsic,
 )
 from .jsonfile import JsonFileError, describe, read_json
@@ -70,7 +80,8 @@ _ARTIFACT_PROPERTIES = {
 # The literal shape of each property the simulator reads (an intrinsic may stand for any).
 _PROPERTY_SHAPES: dict[str, dict[str, type]] = {
     SMA_TYPE: {"Endpoints": list},
-    FUNCTION_TYPE: {"Code": dict, "Environment": dict},
+    FUNCTION_TYPE: {"Code": dict, "Environment": dict, "Layers": list},
+    LAYER_VERSION_TYPE: {"Content": dict},
     BUCKET_POLICY_TYPE: {"PolicyDocument": dict},
     DEPLOYMENT_TYPE: {
         "SourceObjectKeys": list,
@@ -138,6 +149,8 @@ class Function:
     inline_code: str | None = None
     qualifier: str | None = None
     """The alias (or version) the endpoint names; None for the function itself."""
+    layers: tuple[Path, ...] = ()
+    """The unzipped folders of its layers, in the order Lambda merges them into /opt."""
 
     @property
     def invoked_arn(self) -> str:
@@ -461,7 +474,7 @@ def load_call_setup(
         )
     chosen_stack, sma_logical_id = candidates[0]
     try:
-        return _call_setup(chosen_stack, sma_logical_id)
+        return _call_setup(chosen_stack, sma_logical_id, stacks)
     except (UnresolvableError, PropertyError, AssetError) as error:
         raise AssemblyError(f"{_template(chosen_stack)}: {error}") from error
 
@@ -475,7 +488,7 @@ def _path(resource: Mapping[str, Any]) -> str:
     return str(resource.get("Metadata", {}).get("aws:cdk:path", ""))
 
 
-def _call_setup(stack: Stack, sma_logical_id: str) -> CallSetup:
+def _call_setup(stack: Stack, sma_logical_id: str, stacks: list[Stack]) -> CallSetup:
     resolver = stack.resolver()
     resources = resolver.resources
     sma_props = resolver.properties(sma_logical_id)
@@ -505,7 +518,11 @@ def _call_setup(stack: Stack, sma_logical_id: str) -> CallSetup:
             f"({endpoints[0].get('LambdaArn')!r}) is not a function of this stack; the "
             "simulator can only call a Lambda it has the code of"
         )
-    function = dataclasses.replace(_function(stack, resolver, function_id), qualifier=qualifier)
+    function = dataclasses.replace(
+        _function(stack, resolver, function_id),
+        qualifier=qualifier,
+        layers=_layers(stack, resolver, function_id, stacks),
+    )
     return CallSetup(
         stack=stack,
         sma=sma,
@@ -552,21 +569,11 @@ def _function(stack: Stack, resolver: Resolver, logical_id: str) -> Function:
             "simulator runs Python handlers only"
         )
     code = props.get("Code", {})
-    code_dir: Path | None = None
+    code_dir = _asset_folder(stack, resolver, logical_id, "Code")
     inline: str | None = None
-    asset_path = resource.get("Metadata", {}).get("aws:asset:path")
-    if asset_path is not None and not isinstance(asset_path, str):
-        raise AssemblyError(
-            f'{at}.Metadata."aws:asset:path" is {describe(asset_path)}; expected the code '
-            "folder's path (a string)"
-        )
     if isinstance(code, Mapping) and "ZipFile" in code:
         inline = resolver.resolve_str(code["ZipFile"], f"{logical_id}.Code.ZipFile")
-    elif asset_path:
-        code_dir = stack.directory / asset_path
-    elif isinstance(code, Mapping) and "S3Key" in code:
-        asset = stack.assets.get(resolver.resolve_str(code["S3Key"], f"{logical_id}.Code"))
-        code_dir = asset.path if asset is not None else None
+        code_dir = None
     if inline is None and (code_dir is None or not code_dir.is_dir()):
         raise AssemblyError(
             f"{_template(stack)}: the code of {logical_id} is not a folder in {stack.directory} "
@@ -595,6 +602,129 @@ def _function(stack: Stack, resolver: Resolver, logical_id: str) -> Function:
         code_dir=code_dir,
         inline_code=inline,
     )
+
+
+def _asset_folder(stack: Stack, resolver: Resolver, logical_id: str, key: str) -> Path | None:
+    """Where the asset of a function's Code or a layer's Content is: the resource's
+    ``aws:asset:path`` metadata, else the asset its ``S3Key`` names in the asset manifest."""
+    asset_path = resolver.resources[logical_id].get("Metadata", {}).get("aws:asset:path")
+    if asset_path is not None and not isinstance(asset_path, str):
+        raise AssemblyError(
+            f'{_template(stack)}: Resources.{logical_id}.Metadata."aws:asset:path" is '
+            f"{describe(asset_path)}; expected the {key} folder's path (a string)"
+        )
+    if asset_path:
+        return stack.directory / asset_path
+    content = resolver.properties(logical_id).get(key, {})
+    if isinstance(content, Mapping) and "S3Key" in content:
+        asset = stack.assets.get(resolver.resolve_str(content["S3Key"], f"{logical_id}.{key}"))
+        return asset.path if asset is not None else None
+    return None
+
+
+def _layers(
+    stack: Stack, resolver: Resolver, logical_id: str, stacks: list[Stack]
+) -> tuple[Path, ...]:
+    """The folders of the function's layers, in ``Layers`` order (Lambda's merge order)."""
+    at = f"{_template(stack)}: Resources.{logical_id}.Properties.Layers"
+    layers = resolver.resolve(resolver.properties(logical_id).get("Layers", []))
+    if layers is NO_VALUE:
+        return ()
+    if not isinstance(layers, list):
+        raise AssemblyError(f"{at} resolves to {describe(layers)}; expected a list of layer ARNs")
+    known = _stack_layers(stack)
+    if any(isinstance(arn, str) and arn not in known for arn in layers):
+        known = {**_exported_layers(stacks), **known}
+    folders: list[Path] = []
+    for index, arn in enumerate(layers):
+        if not isinstance(arn, str):
+            raise AssemblyError(f"{at}[{index}] is {describe(arn)}; expected a layer's ARN")
+        if arn not in known:
+            imported = import_standin("")
+            what = (
+                f"the layer of export {arn.removeprefix(imported)!r} (Fn::ImportValue), which "
+                "no stack of this cloud assembly exports"
+                if arn.startswith(imported)
+                else f"layer {arn!r}, which is not a layer of this cloud assembly"
+            )
+            raise AssemblyError(
+                f"{at}[{index}]: function {logical_id} uses {what}; expected a Ref (or "
+                f"Fn::GetAtt LayerVersionArn) to an {LAYER_VERSION_TYPE} of the stack, or an "
+                "Fn::ImportValue of one another stack of the assembly exports: the simulator "
+                "runs only code it has, and cannot fetch a layer from AWS (layers it knows: "
+                f"{_listed(known)})"
+            )
+        layer_stack, layer_id = known[arn]
+        folder = _asset_folder(layer_stack, layer_stack.resolver(), layer_id, "Content")
+        if folder is None or not folder.is_dir():
+            raise AssemblyError(
+                f"{_template(layer_stack)}: the content of layer {layer_id} (used by function "
+                f"{logical_id}) is not a folder in {layer_stack.directory} "
+                f"({folder or 'no asset'}); the simulator needs the unzipped asset"
+            )
+        folders.append(folder)
+    return tuple(folders)
+
+
+def _stack_layers(stack: Stack) -> dict[str, tuple[Stack, str]]:
+    """The layer versions of ``stack`` by the ARN a Ref to one resolves to."""
+    resolver = stack.resolver()
+    return {
+        resolver.resolve_str({"Ref": layer_id}, layer_id): (stack, layer_id)
+        for layer_id, resource in stack.template["Resources"].items()
+        if resource["Type"] == LAYER_VERSION_TYPE
+    }
+
+
+def _exported_layers(stacks: list[Stack]) -> dict[str, tuple[Stack, str]]:
+    """The layer versions the stacks export (an Output whose Value is a Ref or Fn::GetAtt
+    LayerVersionArn of one), by what an Fn::ImportValue of the export resolves to."""
+    exported: dict[str, tuple[Stack, str]] = {}
+    for stack in stacks:
+        outputs = stack.template.get("Outputs", {})
+        if not isinstance(outputs, Mapping):
+            continue
+        resolver = stack.resolver()
+        for output in outputs.values():
+            export = output.get("Export") if isinstance(output, Mapping) else None
+            if not isinstance(export, Mapping) or "Name" not in export:
+                continue
+            layer_id = _layer_reference(resolver, output.get("Value"))
+            if layer_id is None:
+                continue
+            try:
+                name = resolver.resolve_str(export["Name"], f"the export of {layer_id}")
+            except UnresolvableError as error:
+                raise AssemblyError(f"{_template(stack)}: {error}") from error
+            exported[import_standin(name)] = (stack, layer_id)
+    return exported
+
+
+def _layer_reference(resolver: Resolver, value: Any) -> str | None:
+    """The logical id of the layer version ``value`` refers to (Ref, Fn::GetAtt), if any."""
+    if not isinstance(value, Mapping) or len(value) != 1:
+        return None
+    if "Ref" in value:
+        target = value["Ref"]
+    elif "Fn::GetAtt" in value:
+        argument = value["Fn::GetAtt"]
+        parts = argument.split(".", 1) if isinstance(argument, str) else argument
+        if not (isinstance(parts, list) and parts[1:] == ["LayerVersionArn"]):
+            return None
+        target = parts[0]
+    else:
+        return None
+    if isinstance(target, str) and resolver.resource_type(target) == LAYER_VERSION_TYPE:
+        return target
+    return None
+
+
+def _listed(known: Mapping[str, tuple[Stack, str]]) -> str:
+    """A few known layers for a message: stack/logical id."""
+    names = sorted({f"{stack.name}/{layer_id}" for stack, layer_id in known.values()})
+    if not names:
+        return "none"
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
 def _positive(

@@ -12,7 +12,8 @@ permission); 4 the caller hung up (scripted, or after silence with no action);
 5 a limit (1,000 invocations, call length); 6 a scenario's expectations were
 not met; 7 cdk.out cannot be used (missing, not synthesized, a manifest or
 template that is not what ``cdk synth`` writes, a prompt asset a deployment
-cannot extract, no SMA, not a Python handler); 8 the outputs cannot be written
+cannot extract, no SMA, not a Python handler, a layer that is not in the
+assembly or cannot be merged); 8 the outputs cannot be written
 (--out is a file or cannot be created or written); 70 an internal error (a bug
 in the simulator, printed with its traceback); 130 interrupted (Ctrl-C).
 
@@ -53,7 +54,7 @@ exit status:
   6  --scenario: the call did not go as the scenario expects
   7  cdk.out cannot be used (missing, not synthesized, a manifest or template that is not
      what `cdk synth` writes, a prompt asset a deployment cannot extract, no SMA, not a
-     Python handler)
+     Python handler, a layer that is not in the assembly or cannot be merged)
   8  the outputs cannot be written (--out is a file, or cannot be created or written)
  70  internal error: a bug in the simulator (printed with its traceback)
 130  interrupted
@@ -66,6 +67,7 @@ examples:
   playaudio-sim call                                   # inbound call against ./cdk.out
   playaudio-sim call --keys "#@2.5s"                   # press # 2.5 s into the call
   playaudio-sim call --outbound -o other.out --out /tmp/call
+  playaudio-sim call --sma-number +442071838750        # the caller dials this number
   playaudio-sim call --scenario scenarios/happy-path.json
 """
 
@@ -109,6 +111,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--outbound",
         action="store_true",
         help="an outbound call: NEW_OUTBOUND_CALL, RINGING, then CALL_ANSWERED",
+    )
+    call.add_argument(
+        "--caller-number",
+        type=_phone_number("the caller number"),
+        metavar="E164",
+        help="the caller's number, e.g. +14155550123: From of an inbound call, To of an "
+        "outbound one (default +12065550199; a scenario's call.callerNumber wins)",
+    )
+    call.add_argument(
+        "--sma-number",
+        type=_phone_number("the SMA number"),
+        metavar="E164",
+        help="the SMA's number, one of yours the caller dials: To of an inbound call, From of "
+        "an outbound one (default +12065550100; a scenario's call.smaNumber wins)",
     )
     call.add_argument(
         "--hangup-at",
@@ -159,6 +175,20 @@ def _seconds(*, allow_zero: bool) -> Callable[[str], float]:
     return seconds
 
 
+def _phone_number(what: str) -> Callable[[str], str]:
+    """An argparse type: an E.164 number (the engine's rule, imported only when used)."""
+
+    def phone_number(text: str) -> str:
+        from .engine import check_phone_number
+
+        try:
+            return check_phone_number(text, what)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return phone_number
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -202,9 +232,15 @@ def _call(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         setup = load_call_setup(args.cdk_out, stack=args.stack, sma=args.sma)
     except AssemblyError as error:
         return _fail(str(error), EXIT_SETUP_ERROR)
+    numbers = {
+        name: value
+        for name, value in (("caller_number", args.caller_number), ("sma_number", args.sma_number))
+        if value is not None
+    }
     options = CallOptions(
         outbound=args.outbound,
         keys=keys,
+        **numbers,
         hangup_at_ms=None if args.hangup_at is None else args.hangup_at * 1000,
         caller_patience_ms=args.caller_patience * 1000,
         max_call_ms=args.max_call_seconds * 1000,
@@ -218,7 +254,11 @@ def _call(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     problem = prepare_out_dir(out_dir)
     if problem is not None:
         return _fail(problem, EXIT_OUTPUT_ERROR)
-    result = Call(setup, options).run()
+    try:
+        call = Call(setup, options)
+    except AssemblyError as error:  # a layer that cannot be merged into the simulated /opt
+        return _fail(str(error), EXIT_SETUP_ERROR)
+    result = call.run()
     try:
         paths = write_outputs(result, out_dir)
     except OSError as error:

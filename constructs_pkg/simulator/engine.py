@@ -9,7 +9,9 @@ Invocations (pstn-invocations, case-1, use-create-call-api)
     (their responses are ignored, as the page says), then CALL_ANSWERED.
     ``Sequence`` counts invocations from 1 (a retry keeps its number);
     ``CallDetails`` carries the account, region, SMA id, the participant and
-    the stored ``TransactionAttributes``.
+    the stored ``TransactionAttributes``. The participant's ``To`` is the SMA's
+    number and ``From`` the caller's on an inbound call, the reverse on an
+    outbound one (:class:`CallOptions` ``caller_number``, ``sma_number``).
 Responses (invoke-on-call-leg, attribute-trans-invalid)
     Checked with ``constructs_pkg.runtime.actions.validate_response`` (the
     one set of rules: at most 10 actions, known action types and parameters,
@@ -75,6 +77,7 @@ from .assembly import CallSetup
 from .intrinsics import standin_uuid
 from .lambda_runner import InvokeResult, LambdaRunner
 from .media import CallAudio, PromptLoader, ms_to_samples, samples_to_ms
+from .objects import ObjectStore
 from .policy import Principal, Request, UnsupportedPolicyError, evaluate
 from .transcript import Transcript, emitted_metrics, fmt_time
 
@@ -97,6 +100,7 @@ DEFAULT_CALLER_PATIENCE_MS = 10_000
 DEFAULT_MAX_CALL_MS = 600_000
 CALLER_NUMBER = "+12065550199"
 SMA_NUMBER = "+12065550100"
+_E164 = re.compile(r"\+[0-9]{2,15}")
 _EPOCH_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z: a fixed call start, for repeatable runs
 
 # The guide's example ACTION_FAILED for "failed to collect the digits" carries
@@ -147,9 +151,20 @@ def parse_keys(text: str) -> list[KeyPress]:
     return sorted(presses, key=lambda p: p.at_ms)
 
 
+def check_phone_number(text: str, what: str) -> str:
+    """``text`` if it is an E.164 number (``+`` and 2 to 15 digits), else a ValueError
+    naming ``what``."""
+    if not isinstance(text, str) or not _E164.fullmatch(text):
+        raise ValueError(
+            f"{what} {text!r} is not an E.164 phone number; expected '+' and 2 to 15 digits, "
+            "e.g. '+12065550100'"
+        )
+    return text
+
+
 @dataclass
 class CallOptions:
-    """What the caller does, and the simulator's bounds."""
+    """What the caller does, the numbers of the call, and the simulator's bounds."""
 
     outbound: bool = False
     keys: list[KeyPress] = field(default_factory=list)
@@ -158,6 +173,13 @@ class CallOptions:
     max_call_ms: float = DEFAULT_MAX_CALL_MS
     max_invocations: int = MAX_INVOCATIONS
     environment: dict[str, str] | None = None  # the function's environment, if overridden
+    caller_number: str = CALLER_NUMBER
+    sma_number: str = SMA_NUMBER  # the user's number the caller dials (or is called from)
+    store: ObjectStore | None = None  # the simulated buckets, if a scenario changed them
+
+    def __post_init__(self) -> None:
+        check_phone_number(self.caller_number, "the caller number")
+        check_phone_number(self.sma_number, "the SMA number")
 
 
 class Invoker(Protocol):
@@ -213,8 +235,10 @@ class Call:
         invoker: Invoker | None = None,
         loader: PromptLoader | None = None,
     ) -> None:
-        self.setup = setup
         self.options = options or CallOptions()
+        if self.options.store is not None:
+            setup = dataclasses.replace(setup, store=self.options.store)
+        self.setup = setup
         if invoker is None:
             function = setup.function
             if self.options.environment is not None:
@@ -235,11 +259,12 @@ class Call:
         self._last_call: dict[str, Any] = {}
         self.metrics: dict[str, float] = {}  # what the handler counted over the whole call
         direction = "Outbound" if self.options.outbound else "Inbound"
+        caller_number, sma_number = self.options.caller_number, self.options.sma_number
         self.participant: dict[str, Any] = {
             "CallId": standin_uuid(setup.sma.id, "call", "LEG-A"),
             "ParticipantTag": "LEG-A",
-            "To": CALLER_NUMBER if self.options.outbound else SMA_NUMBER,
-            "From": SMA_NUMBER if self.options.outbound else CALLER_NUMBER,
+            "To": sma_number if not self.options.outbound else caller_number,
+            "From": caller_number if not self.options.outbound else sma_number,
             "Direction": direction,
             "StartTimeInMilliseconds": str(_EPOCH_MS),
         }
@@ -314,6 +339,7 @@ class Call:
                 "runtime": function.runtime,
                 "timeoutS": function.timeout_s,
                 "code": str(function.code_dir) if function.code_dir else "inline",
+                **_layers_record(function.layers),
                 "environment": self.options.environment
                 if self.options.environment is not None
                 else function.environment,
@@ -946,6 +972,12 @@ class Call:
                 effect="ignored",
                 atMs=press.at_ms,
             )
+
+
+def _layers_record(layers: tuple[Path, ...]) -> dict[str, Any]:
+    """The call record's ``layers`` (their folders, in merge order); none without layers,
+    so a transcript of a function without layers is as it always was."""
+    return {"layers": [str(layer) for layer in layers]} if layers else {}
 
 
 def _action_data(action: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,9 @@ resolves ``Ref``, ``Fn::GetAtt``, ``Fn::Join``, ``Fn::Sub``, ``Fn::Select``,
 * a bucket without ``BucketName``: ``<stack>-<logicalid>`` in lower case;
   its ``Arn`` ``arn:aws:s3:::<name>``;
 * a function: its ``FunctionName`` or ``<stack>-<logicalid>``, and its ARN;
+* a layer version (``Ref`` or ``Fn::GetAtt`` ``LayerVersionArn``):
+  ``arn:aws:lambda:<region>:<account>:layer:<LayerName or stack-logicalid>:1``;
+* ``Fn::ImportValue`` of export ``NAME``: ``import-NAME`` (:func:`import_standin`);
 * an SMA: an id derived from the stack and logical id (a UUID), and
   ``arn:aws:chime:<region>:<account>:sma/<id>``;
 * a custom resource attribute: the resource property of the same name when
@@ -34,6 +37,7 @@ from typing import Any
 
 STANDIN_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
+LAYER_VERSION_TYPE = "AWS::Lambda::LayerVersion"
 _NAMESPACE = uuid.UUID("6f1c2d1e-5b8a-4c6e-9a55-7c0d2a0b9e11")
 _MAX_DEPTH = 64
 _GETATT = '"LogicalId.Attribute" or [logical id, attribute]'
@@ -56,6 +60,11 @@ def partition_of(region: str) -> str:
     if region.startswith("us-gov-"):
         return "aws-us-gov"
     return "aws"
+
+
+def import_standin(export_name: str) -> str:
+    """What ``Fn::ImportValue`` of ``export_name`` resolves to."""
+    return f"import-{export_name}"
 
 
 def standin_uuid(*parts: str) -> str:
@@ -132,6 +141,8 @@ class Resolver:
             }.get(attribute, f"{logical_id}.{attribute}")
         if kind == "AWS::Lambda::Function" and attribute == "Arn":
             return self.function_arn(name)
+        if kind == LAYER_VERSION_TYPE and attribute == "LayerVersionArn":
+            return name
         if kind == "AWS::Chime::SipMediaApplication":
             sma_id = self.sma_id(logical_id)
             if attribute == "SipMediaApplicationId":
@@ -199,6 +210,12 @@ class Resolver:
             return f"{target}:{self.resolve_str(props.get('Name'), logical_id)}"
         if kind == "AWS::Chime::SipMediaApplication":
             return self.sma_id(logical_id)
+        if kind == LAYER_VERSION_TYPE:
+            # Ref of a layer version is its ARN; LayerName may be a name or a layer's ARN.
+            layer = named("LayerName", generated[:64])
+            if not layer.startswith("arn:"):
+                layer = f"arn:{self.partition}:lambda:{self.region}:{self.account}:layer:{layer}"
+            return f"{layer}:1"
         if kind == "AWS::IAM::Role":
             return named("RoleName", generated[:64])
         if kind == "AWS::Logs::LogGroup":
@@ -291,7 +308,7 @@ class Resolver:
         if name == "Fn::GetAZs":
             return [f"{self.region}{zone}" for zone in "abc"]
         if name == "Fn::ImportValue":
-            return f"import-{self._text(self.resolve(arg))}"
+            return import_standin(self._text(self.resolve(arg)))
         if name == "Fn::Base64":
             return base64.b64encode(self._text(self.resolve(arg)).encode()).decode()
         raise UnresolvableError(f"{name} is not modelled")

@@ -11,6 +11,22 @@ handler's ``CONFIG``, read at import) behaves as in Lambda; a worker that
 timed out or crashed is replaced by a fresh one (a cold start), as Lambda
 resets an environment after a timeout. Cost: one interpreter start per call
 (tens of milliseconds).
+
+Layers: Lambda merges a function's layers into ``/opt`` in ``Layers`` order, a
+later layer's file replacing an earlier one's at the same path, and its Python
+runtimes import from ``/opt/python/lib/python3.X/site-packages`` and
+``/opt/python``. The runner emulates that with a temporary folder per runner
+that stands for ``/opt``: each layer's folder is copied over it in order, those
+two folders of it go on the worker's import path (after the code folder, as
+``/var/task`` comes first in Lambda), and ``close()`` removes it. Without
+layers it is empty, as ``/opt`` is.
+
+**The one place the simulated environment differs from Lambda's**: ``/opt`` is
+that temporary folder, not ``/opt``, so every environment variable whose value
+is ``/opt`` or starts with ``/opt/`` is rewritten to point into it (e.g.
+``PROMPT_CATALOG=/opt/playaudio/catalogs/...``, which ``WavPrompts.bind`` sets).
+A handler that spells out an ``/opt`` path in its code, not through a
+variable, does not find the layer's files here.
 """
 
 from __future__ import annotations
@@ -30,9 +46,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .assembly import Function
+from .assembly import AssemblyError, Function
 
 WORKER = Path(__file__).with_name("_lambda_worker.py")
+LAYER_MOUNT = "/opt"
+# Where Python runtimes find a layer's modules, relative to /opt. Lambda's "Layer paths for
+# each Lambda runtime" (docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html): Python
+# `python` and `python/lib/python3.x/site-packages` (site directories). Their order on
+# sys.path, site-packages first, right after /var/task, is how Lambda's Python runtimes
+# print sys.path (UNVERIFIED here: the page lists the folders, not their order). Merge
+# order: "The order in which you add the layers is the order in which Lambda merges the
+# layer content into the execution environment" (.../lambda/latest/dg/adding-layers.html).
+LAYER_SITE_PACKAGES = "python/lib/{runtime}/site-packages"
+LAYER_PYTHON = "python"
 
 
 @dataclass
@@ -69,6 +95,32 @@ def lambda_environment(function: Function, code_dir: Path, region: str) -> dict[
     return {**function.environment, **reserved}
 
 
+def merge_layers(function: Function, opt_dir: Path) -> None:
+    """Copy the function's layer folders into ``opt_dir`` in order, as Lambda extracts them
+    into /opt: a later layer's file replaces an earlier one's at the same path."""
+    for layer in function.layers:
+        try:
+            shutil.copytree(layer, opt_dir, dirs_exist_ok=True)
+        except (OSError, shutil.Error) as error:
+            raise AssemblyError(
+                f"layer {layer} of function {function.logical_id} cannot be merged into the "
+                f"simulated /opt ({error}); expected a readable folder of files whose paths "
+                "do not clash (a file in one layer where another has a folder)"
+            ) from error
+
+
+def opt_paths(environment: dict[str, str], opt_dir: Path) -> dict[str, str]:
+    """``environment`` with each value that is /opt or under it pointing into ``opt_dir``."""
+    return {
+        name: (
+            f"{opt_dir}{value[len(LAYER_MOUNT) :]}"
+            if value == LAYER_MOUNT or value.startswith(f"{LAYER_MOUNT}/")
+            else value
+        )
+        for name, value in environment.items()
+    }
+
+
 class LambdaRunner:
     """Invokes one function's handler in a worker process; ``close()`` ends the worker."""
 
@@ -81,6 +133,13 @@ class LambdaRunner:
     ) -> None:
         self.function = function
         self._scratch: Path | None = None
+        # Stands for /opt: the function's layers, merged (module docstring).
+        self.opt_dir = Path(tempfile.mkdtemp(prefix="playaudio-sim-opt-")).resolve()
+        try:
+            merge_layers(function, self.opt_dir)
+        except AssemblyError:
+            shutil.rmtree(self.opt_dir, ignore_errors=True)
+            raise
         code_dir = function.code_dir
         if code_dir is None:
             # Inline code (Code.ZipFile): Lambda writes it to index.py.
@@ -88,10 +147,11 @@ class LambdaRunner:
             (self._scratch / "index.py").write_text(function.inline_code or "", encoding="utf-8")
             code_dir = self._scratch
         self.code_dir = code_dir.resolve()
-        self.environment = (
+        self.environment = opt_paths(
             environment
             if environment is not None
-            else lambda_environment(function, self.code_dir, region)
+            else lambda_environment(function, self.code_dir, region),
+            self.opt_dir,
         )
         self._process: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
@@ -142,9 +202,10 @@ class LambdaRunner:
 
     def close(self) -> None:
         self._stop(graceful=True)
-        if self._scratch is not None:
-            shutil.rmtree(self._scratch, ignore_errors=True)
-            self._scratch = None
+        for folder in (self._scratch, self.opt_dir):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+        self._scratch = None
 
     def __enter__(self) -> LambdaRunner:
         return self
@@ -157,8 +218,18 @@ class LambdaRunner:
     def _start(self) -> subprocess.Popen[bytes]:
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _stop()
         self._buffer = b""
+        site_packages = LAYER_SITE_PACKAGES.format(runtime=self.function.runtime)
         self._process = subprocess.Popen(
-            [sys.executable, "-I", "-B", str(WORKER), str(self.code_dir), self.function.handler],
+            [
+                sys.executable,
+                "-I",
+                "-B",
+                str(WORKER),
+                str(self.code_dir),
+                self.function.handler,
+                str(self.opt_dir / site_packages),
+                str(self.opt_dir / LAYER_PYTHON),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,

@@ -29,6 +29,7 @@ statements are checked for shape only; what :mod:`.policy` does not model
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import io
 import lzma
@@ -36,7 +37,7 @@ import mimetypes
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -135,6 +136,34 @@ class ObjectStore:
 
     def keys_in(self, bucket: str) -> list[str]:
         return sorted(key for b, key in self.objects if b == bucket)
+
+    def without(self, keys: Sequence[str]) -> ObjectStore:
+        """A copy without the objects of ``keys``, from every bucket that holds one, as if
+        someone deleted them by hand; a note names each. A key no deployment puts in any
+        bucket is a ValueError naming it and a few deployed keys."""
+        deployed = sorted({key for _, key in self.objects})
+        for key in keys:
+            if key not in deployed:
+                few = ", ".join(deployed[:5]) + (
+                    f" and {len(deployed) - 5} more" if len(deployed) > 5 else ""
+                )
+                raise ValueError(
+                    f"{key!r} is not deployed; expected the exact key (prefix included) of a "
+                    "deployed object: "
+                    + (f"the deployed keys are {few}" if deployed else "nothing is deployed")
+                )
+        removed = {where for where in self.objects if where[1] in keys}
+        return dataclasses.replace(
+            self,
+            objects={where: o for where, o in self.objects.items() if where not in removed},
+            notes=[
+                *self.notes,
+                *(
+                    f"s3://{bucket}/{key} was removed before the call"
+                    for bucket, key in sorted(removed)
+                ),
+            ],
+        )
 
 
 def build_store(resolver: Resolver, assets: Mapping[str, Asset]) -> ObjectStore:

@@ -5,7 +5,9 @@
     {
       "name": "caller presses # mid-prompt",
       "description": "free text",
-      "call": {"direction": "inbound", "keys": "#@2s", "hangupAt": "30s"},
+      "call": {"direction": "inbound", "keys": "#@2s", "hangupAt": "30s",
+               "callerNumber": "+14155550123", "smaNumber": "+442071838750"},
+      "bucket": {"remove": ["prompts/welcome.wav"]},
       "environment": {
         "PROMPTS_MANIFEST": {"mergePatch": {"welcome": {"key": "prompts/not-deployed.wav"}}},
         "PLAYBACK_REPEAT": "2",
@@ -20,8 +22,17 @@
     }
 
 ``call`` (all optional): ``direction`` ``inbound`` (default) or ``outbound``;
-``keys`` as ``--keys``; ``hangupAt`` when the caller hangs up. Times are
+``keys`` as ``--keys``; ``hangupAt`` when the caller hangs up;
+``callerNumber`` and ``smaNumber``, the caller's number and the SMA's (the
+user's number the caller dials), E.164 (``+`` and 2 to 15 digits), else what
+``--caller-number``/``--sma-number`` give, else the simulator's. Times are
 ``"2.5s"``, ``"1500ms"`` or a number of seconds.
+
+``bucket.remove`` lists object keys, exactly as deployed (prefix included), to
+delete from the simulated bucket before the call, from every bucket a
+deployment puts them in, as if someone deleted them by hand: a PlayAudio of
+one fails with InvalidAudioSource. A key that is not deployed is an error
+naming it and a few deployed keys.
 
 ``environment`` overrides the synthesized function's environment, which is
 how a scenario breaks a deployed app without a second stack: a string
@@ -51,11 +62,12 @@ from pathlib import Path
 from typing import Any
 
 from .assembly import CallSetup
-from .engine import CallOptions, CallResult, Outcome, parse_keys
+from .engine import CallOptions, CallResult, Outcome, check_phone_number, parse_keys
 from .jsonfile import JsonFileError, describe, read_json
 
-_TOP = {"name", "description", "call", "environment", "expect"}
-_CALL = {"direction", "keys", "hangupAt"}
+_TOP = {"name", "description", "call", "bucket", "environment", "expect"}
+_CALL = {"direction", "keys", "hangupAt", "callerNumber", "smaNumber"}
+_BUCKET = {"remove"}
 _EXPECT = {"prompts", "failures", "end", "maxInvocations"}
 _OUTCOMES = [outcome.label for outcome in Outcome]
 _KEYS = set("0123456789#*")
@@ -96,6 +108,9 @@ class Scenario:
     keys: str = ""
     hangup_at_ms: float | None = None
     environment: dict[str, Any] = field(default_factory=dict)
+    caller_number: str | None = None
+    sma_number: str | None = None
+    remove: list[str] = field(default_factory=list)
     prompts: list[ExpectedPrompt] | None = None
     failures: list[str] | None = None
     end: str | None = None
@@ -123,11 +138,31 @@ class Scenario:
         call = data.get("call", {})
         expect = data.get("expect", {})
         environment = data.get("environment", {})
-        for name, value in (("call", call), ("expect", expect), ("environment", environment)):
+        bucket = data.get("bucket", {})
+        for name, value in (
+            ("call", call),
+            ("expect", expect),
+            ("environment", environment),
+            ("bucket", bucket),
+        ):
             if not isinstance(value, dict):
                 raise fail(f"{name} is {describe(value)}; expected an object")
         _only(call, _CALL, "call", fail)
         _only(expect, _EXPECT, "expect", fail)
+        _only(bucket, _BUCKET, "bucket", fail)
+        remove = bucket.get("remove", [])
+        if not (isinstance(remove, list) and all(isinstance(k, str) and k for k in remove)):
+            raise fail(
+                f"bucket.remove is {describe(remove)}; expected a list of deployed object "
+                'keys, e.g. ["prompts/welcome.wav"]'
+            )
+        numbers = {name: call.get(name) for name in ("callerNumber", "smaNumber")}
+        for name, number in numbers.items():
+            if number is not None:
+                try:
+                    check_phone_number(number, f"call.{name}")
+                except ValueError as error:
+                    raise fail(str(error)) from error
         direction = call.get("direction", "inbound")
         if direction not in ("inbound", "outbound"):
             raise fail(f"call.direction is {direction!r}; expected 'inbound' or 'outbound'")
@@ -180,6 +215,9 @@ class Scenario:
             keys=keys,
             hangup_at_ms=hangup_at_ms,
             environment=dict(environment),
+            caller_number=numbers["callerNumber"],
+            sma_number=numbers["smaNumber"],
+            remove=list(remove),
             prompts=None if prompts is None else [_expected(p, fail) for p in prompts],
             failures=failures,
             end=end,
@@ -187,8 +225,15 @@ class Scenario:
         )
 
     def options(self, setup: CallSetup, base: CallOptions | None = None) -> CallOptions:
-        """The call options: ``base`` (the command line's bounds) with this scenario's call."""
+        """The call options: ``base`` (the command line's bounds and numbers) with this
+        scenario's call, its numbers and its bucket."""
         base = base or CallOptions()
+        store = None
+        if self.remove:
+            try:
+                store = setup.store.without(self.remove)
+            except ValueError as error:
+                raise ScenarioError(f"{self.path}: bucket.remove: {error}") from error
         return CallOptions(
             outbound=self.outbound,
             keys=parse_keys(self.keys),
@@ -197,6 +242,9 @@ class Scenario:
             max_call_ms=base.max_call_ms,
             max_invocations=base.max_invocations,
             environment=self.apply_environment(setup.function.environment),
+            caller_number=self.caller_number or base.caller_number,
+            sma_number=self.sma_number or base.sma_number,
+            store=store,
         )
 
     def apply_environment(self, environment: dict[str, str]) -> dict[str, str]:

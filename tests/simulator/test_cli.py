@@ -106,3 +106,31 @@ def test_the_sample_setup_resolves_the_handlers_bucket(sample_setup: CallSetup) 
 def test_make_call_target_is_what_the_cli_expects() -> None:
     makefile = (ROOT / "Makefile").read_text()
     assert "playaudio-sim call --cdk-out $(CDK_OUT) $(CALL_ARGS)" in makefile
+
+
+def test_a_scenario_bucket_removal_plays_the_call_without_the_object(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_assembly(tmp_path / "cdk.out")
+    scenario = tmp_path / "gone.json"
+    expect = {"prompts": [], "failures": ["InvalidAudioSource"], "end": "hangup-after-error"}
+    scenario.write_text(
+        json.dumps({"bucket": {"remove": ["prompts/welcome.wav"]}, "expect": expect})
+    )
+    assert main(["call", "-o", str(root), "-q", "--scenario", str(scenario)]) == 0
+    assert "passed" in capsys.readouterr().out
+
+
+def test_a_scenario_removing_an_object_that_is_not_deployed_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write_assembly(tmp_path / "cdk.out")
+    scenario = tmp_path / "typo.json"
+    scenario.write_text(json.dumps({"bucket": {"remove": ["prompts/welcom.wav"]}}))
+    assert main(["call", "-o", str(root), "--scenario", str(scenario)]) == 2
+    assert capsys.readouterr().err == (
+        f"playaudio-sim: {scenario}: bucket.remove: 'prompts/welcom.wav' is not deployed; "
+        "expected the exact key (prefix included) of a deployed object: the deployed keys are "
+        "prompts/error.wav, prompts/welcome.wav\n"
+    )
+    assert not (root / "call").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from constructs_pkg.simulator.assembly import CallSetup
 from constructs_pkg.simulator.engine import Call
 from constructs_pkg.simulator.scenario import Scenario, ScenarioError, merge_patch
+from tests.audio import wavgen
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.json"))
@@ -86,6 +88,15 @@ def test_environment_overrides_replace_remove_and_merge_patch(tmp_path: Path) ->
         ({"environment": {"A": 1}}, "environment.A must be a string, null, or"),
         ({"call": {"hangupAt": "soon"}}, "time 'soon' is not like '2.5s'"),
         ({"expect": {"prompts": [{"name": "x"}]}}, "is not a name, a key or"),
+        ({"bucket": []}, "bucket is a list; expected an object"),
+        ({"bucket": {"delete": ["a.wav"]}}, "bucket has unknown field(s) ['delete']"),
+        (
+            {"bucket": {"remove": "prompts/welcome.wav"}},
+            "bucket.remove is the string 'prompts/welcome.wav'; expected a list of deployed "
+            'object keys, e.g. ["prompts/welcome.wav"]',
+        ),
+        ({"bucket": {"remove": [""]}}, "bucket.remove is a list; expected a list of deployed"),
+        ({"bucket": {"remove": [7]}}, "bucket.remove is a list; expected a list of deployed"),
     ],
 )
 def test_a_bad_scenario_file_names_the_field(
@@ -94,3 +105,43 @@ def test_a_bad_scenario_file_names_the_field(
     with pytest.raises(ScenarioError, match=re.escape(message)) as error:
         Scenario.parse(data, tmp_path / "bad.json")
     assert str(error.value).startswith(str(tmp_path / "bad.json"))
+
+
+def removal(tmp_path: Path, keys: list[str], **fields: object) -> Scenario:
+    path = tmp_path / "removal.json"
+    path.write_text(json.dumps({"bucket": {"remove": keys}, **fields}))
+    return Scenario.load(path)
+
+
+def test_a_scenario_removes_a_deployed_prompt_before_the_call(
+    sample_setup: CallSetup, tmp_path: Path
+) -> None:
+    """As if the welcome prompt had been deleted by hand: PlayAudio fails, the fallback plays."""
+    expect = {"prompts": ["error"], "failures": ["InvalidAudioSource"], "end": "hangup-after-error"}
+    scenario = removal(tmp_path, ["prompts/welcome.wav"], expect=expect)
+    result = Call(sample_setup, scenario.options(sample_setup)).run()
+    assert scenario.check(result) == [], "\n".join(result.transcript.summary_lines())
+    failed = result.transcript.of_kind("action-failed")[0]
+    assert failed["errorType"] == "InvalidAudioSource"
+    assert "prompts/welcome.wav" in failed["reason"]
+    bucket = sample_setup.function.environment["PROMPTS_BUCKET"]
+    notes = result.transcript.of_kind("call")[0]["notes"]
+    assert f"s3://{bucket}/prompts/welcome.wav was removed before the call" in notes
+    # The shared setup keeps the object: the removal is the scenario's call only.
+    assert sample_setup.store.get(bucket, "prompts/welcome.wav") is not None
+    assert Call(sample_setup).run().heard[0]["key"] == "prompts/welcome.wav"
+
+
+def test_removing_a_key_that_is_not_deployed_names_it_and_a_few_deployed_keys(
+    make_setup: Callable[..., CallSetup], tmp_path: Path
+) -> None:
+    setup = make_setup(extra_prompts={f"p{i}.wav": wavgen.pcm(frames=80) for i in range(5)})
+    scenario = removal(tmp_path, ["prompts/welcome.wav", "welcome.wav"])
+    with pytest.raises(ScenarioError) as error:
+        scenario.options(setup)
+    assert str(error.value) == (
+        f"{tmp_path / 'removal.json'}: bucket.remove: 'welcome.wav' is not deployed; expected "
+        "the exact key (prefix included) of a deployed object: the deployed keys are "
+        "prompts/error.wav, prompts/p0.wav, prompts/p1.wav, prompts/p2.wav, prompts/p3.wav "
+        "and 2 more"
+    )
