@@ -48,6 +48,9 @@ RESPONSE_TIMEOUT_S = 5
 SERVER_START_TIMEOUT_S = 10
 # Any HTTP(S) request that is not to loopback is sent to this proxy, where nothing listens.
 REFUSING_PROXY = "http://127.0.0.1:9"
+# A test's user property holding a line of figures (wall times: shown, never asserted),
+# which conftest.py prints at the end of every run.
+FIGURES_PROPERTY = "rehearsal figures"
 
 
 class LocalCli:
