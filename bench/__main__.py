@@ -14,15 +14,16 @@ from pathlib import Path
 from bench import report
 from bench.common import ROOT, Row, Section, log, machine
 
-NAMES = ("cold", "event", "wav", "normalize", "synth", "tests")
+NAMES = ("cold", "event", "wav", "normalize", "synth", "tests", "rehearsal")
 
 
 def plan(quick: bool) -> dict[str, Callable[[], Section]]:
-    """Each benchmark with its repeat counts: the full run fits in about 15 minutes here."""
+    """Each benchmark with its repeat counts: the full run fits in about 20 minutes here."""
     from bench import (
         cold_start,
         normalize_throughput,
         per_event,
+        rehearsal,
         synth,
         test_suite,
         wav_check,
@@ -36,6 +37,7 @@ def plan(quick: bool) -> dict[str, Callable[[], Section]]:
             "normalize": lambda: normalize_throughput.run(rounds=2, files=2, seconds=5),
             "synth": lambda: synth.run(1, {10: 1, 100: 1, 1000: 1}, 1),
             "tests": lambda: test_suite.run(rounds=1),
+            "rehearsal": lambda: rehearsal.run(count=1000, rounds=1),
         }
     return {
         "cold": lambda: cold_start.run(rounds=30),
@@ -44,6 +46,7 @@ def plan(quick: bool) -> dict[str, Callable[[], Section]]:
         "normalize": lambda: normalize_throughput.run(rounds=7, files=4, seconds=30),
         "synth": lambda: synth.run(5, {10: 3, 100: 3, 1000: 2}, 3),
         "tests": lambda: test_suite.run(rounds=3),
+        "rehearsal": lambda: rehearsal.run(count=5000, rounds=1),
     }
 
 

@@ -31,6 +31,7 @@ from moto.server import ThreadedMotoServer
 from tests.rehearsal.cloudformation import REGION
 from tests.rehearsal.stage import (
     AWS_CLI,
+    FIGURES_PROPERTY,
     HANDLER_IN_TARBALL,
     REFUSING_PROXY,
     SERVER_START_TIMEOUT_S,
@@ -174,3 +175,17 @@ def rehearsal(stage: Rehearsal) -> Rehearsal:
     """The stage with a fresh S3 (two empty stand-in buckets), for one test."""
     stage.reset()
     return stage
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The rehearsals' figures at the end of the run, with or without ``-s``."""
+    lines = [
+        str(value)
+        for report in terminalreporter.stats.get("passed", [])
+        for name, value in report.user_properties
+        if name == FIGURES_PROPERTY
+    ]
+    if lines:
+        terminalreporter.write_sep("-", "deploy rehearsal figures (wall times, not asserted)")
+        for line in lines:
+            terminalreporter.write_line(line)

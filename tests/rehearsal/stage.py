@@ -48,28 +48,44 @@ RESPONSE_TIMEOUT_S = 5
 SERVER_START_TIMEOUT_S = 10
 # Any HTTP(S) request that is not to loopback is sent to this proxy, where nothing listens.
 REFUSING_PROXY = "http://127.0.0.1:9"
+# A test's user property holding a line of figures (wall times: shown, never asserted),
+# which conftest.py prints at the end of every run.
+FIGURES_PROPERTY = "rehearsal figures"
 
 
 class LocalCli:
     """Stands in for ``subprocess`` inside the handler module, and for nothing else.
 
     The handler's own ``aws_command`` builds the command for the Lambda layer's CLI; this
-    runs the same arguments with the local AWS CLI v1, in ``env``, within a time limit,
-    and records them.
+    runs the same arguments with the local AWS CLI v1, in ``env``, within ``timeout_s``,
+    and records them and what each printed (in Lambda, its log; here it would flood
+    the test's output with a line per object).
     """
 
     def __init__(self, cli: Path, env: dict[str, str]) -> None:
         self.cli = cli
         self.env = env
+        self.timeout_s: float = CLI_TIMEOUT_S
         self.commands: list[list[str]] = []
+        self.outputs: list[str] = []
 
     def check_call(self, command: list[str]) -> int:
         executable, *arguments = command
         assert executable == LAMBDA_LAYER_CLI, f"the handler now runs {executable!r}"
         self.commands.append(arguments)
-        return subprocess.check_call(
-            [str(self.cli), *arguments], env=self.env, timeout=CLI_TIMEOUT_S
+        done = subprocess.run(
+            [str(self.cli), *arguments],
+            env=self.env,
+            timeout=self.timeout_s,
+            stdout=subprocess.PIPE,
+            check=True,
         )
+        self.outputs.append(done.stdout.decode(errors="replace"))
+        return done.returncode
+
+    def clear(self) -> None:
+        self.commands.clear()
+        self.outputs.clear()
 
 
 def handler_tarball() -> Path:
@@ -120,6 +136,13 @@ class Deployment:
     synthesized: dict[str, Any]
     properties: dict[str, Any]
 
+    @property
+    def lambda_timeout_s(self) -> int:
+        """The handler function's Timeout in the template: how long Lambda lets it run."""
+        function_id, _ = self.synthesized["ServiceToken"]["Fn::GetAtt"]
+        timeout: int = self.assembly.template["Resources"][function_id]["Properties"]["Timeout"]
+        return timeout
+
 
 @dataclass
 class Rehearsal:
@@ -145,7 +168,7 @@ class Rehearsal:
         self.s3.put_bucket_versioning(
             Bucket=PROMPT_BUCKET, VersioningConfiguration={"Status": "Enabled"}
         )
-        self.cli.commands.clear()
+        self.cli.clear()
 
     def prepare(self, assembly: Assembly) -> Deployment:
         """Resolve the deployment's properties and publish its source zip, as the CLI would."""
@@ -176,8 +199,13 @@ class Rehearsal:
         properties: dict[str, Any] | None = None,
         old: Deployment | None = None,
         physical_id: str | None = None,
+        time_limit_s: float | None = None,
     ) -> dict[str, Any]:
-        """One CloudFormation request to the handler; returns the response CloudFormation gets."""
+        """One CloudFormation request to the handler; returns the response CloudFormation gets.
+
+        The handler, and each CLI command it runs, must finish within ``time_limit_s``
+        (default: HANDLER_TIMEOUT_S and CLI_TIMEOUT_S, bounds for small deployments).
+        """
         request_id = str(uuid4())
         props = deployment.properties if properties is None else properties
         event: dict[str, Any] = {
@@ -200,10 +228,15 @@ class Rehearsal:
             function_name=props["ServiceToken"].rsplit(":", 1)[-1],
             aws_request_id=str(uuid4()),
         )
+        handler_limit = HANDLER_TIMEOUT_S if time_limit_s is None else time_limit_s
+        self.cli.timeout_s = CLI_TIMEOUT_S if time_limit_s is None else time_limit_s
         worker = threading.Thread(target=self.handler.handler, args=(event, context), daemon=True)
-        worker.start()
-        worker.join(timeout=HANDLER_TIMEOUT_S)
-        assert not worker.is_alive(), f"the handler ran longer than {HANDLER_TIMEOUT_S} s"
+        try:
+            worker.start()
+            worker.join(timeout=handler_limit)
+        finally:
+            self.cli.timeout_s = CLI_TIMEOUT_S
+        assert not worker.is_alive(), f"the handler ran longer than {handler_limit} s"
         try:
             path, response = self.cloudformation.responses.get(timeout=RESPONSE_TIMEOUT_S)
         except queue.Empty:
@@ -213,7 +246,11 @@ class Rehearsal:
         return response
 
     def objects(self, prefix: str = "") -> dict[str, tuple[str, bytes]]:
-        """Every current object under ``prefix``: key -> (Content-Type, bytes)."""
+        """Every current object under ``prefix``: key -> (Content-Type, bytes).
+
+        The listing is paged (1,000 keys a page); one GET per object gives both its
+        Content-Type and its bytes.
+        """
         found: dict[str, tuple[str, bytes]] = {}
         pages = self.s3.get_paginator("list_objects_v2").paginate(
             Bucket=PROMPT_BUCKET, Prefix=prefix
@@ -221,9 +258,9 @@ class Rehearsal:
         for page in pages:
             for item in page.get("Contents", []):
                 key = item["Key"]
-                head = self.s3.head_object(Bucket=PROMPT_BUCKET, Key=key)
-                body = self.s3.get_object(Bucket=PROMPT_BUCKET, Key=key)["Body"].read()
-                found[key] = (head["ContentType"], body)
+                assert key not in found, f"the listing gave {key!r} twice"
+                got = self.s3.get_object(Bucket=PROMPT_BUCKET, Key=key)
+                found[key] = (got["ContentType"], got["Body"].read())
         return found
 
     def put_by_hand(self, key: str, body: bytes) -> None:

@@ -147,7 +147,7 @@ class Lifecycle:
 
 
 def step(stage: Rehearsal, request_type: str, deployment: Deployment, **event: Any) -> Step:
-    stage.cli.commands.clear()
+    stage.cli.clear()
     response = stage.send(request_type, deployment, **event)
     return Step(response, list(stage.cli.commands), stage.objects())
 
