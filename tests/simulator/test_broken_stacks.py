@@ -55,10 +55,19 @@ def broken_stack(
         destination_key_prefix=deploy_prefix,
         content_type=content_type,
     )
-    manifest = {
-        name: {"key": f"{deploy_prefix}{name}.wav", "durationMs": 1000, "rate": 8000, "channels": 1}
-        for name in ("welcome", "error")
-    }
+    # The catalog in a layer of the test's own (as a user without WavPrompts would ship it).
+    catalog_dir = prompts_dir.parent / f"catalog-{stack_id}"
+    catalog_dir.mkdir(exist_ok=True)
+    (catalog_dir / "catalog.json").write_text(
+        json.dumps(
+            {
+                "format": "playaudio-catalog/1",
+                "catalog": stack_id,
+                "keyPrefix": deploy_prefix,
+                "prompts": {name: [1000, 8000, 1] for name in ("welcome", "error")},
+            }
+        )
+    )
     function = lambda_.Function(
         stack,
         "Handler",
@@ -70,9 +79,12 @@ def broken_stack(
             exclude=["*", "!runtime", "!runtime/*.py"],
             ignore_mode=cdk.IgnoreMode.GLOB,
         ),
+        layers=[
+            lambda_.LayerVersion(stack, "Catalog", code=lambda_.Code.from_asset(str(catalog_dir)))
+        ],
         environment={
             "PROMPTS_BUCKET": prompts.bucket.bucket_name,
-            "PROMPTS_MANIFEST": json.dumps(manifest),
+            "PROMPT_CATALOG": "/opt/catalog.json",
         },
     )
     alias = lambda_.Alias(stack, "Live", alias_name="live", version=function.current_version)
