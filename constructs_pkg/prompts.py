@@ -362,6 +362,12 @@ class WavPrompts(Construct):
         folder (default: the default language), else in the default language's, else
         ``name`` as given -- as the runtime helper resolves it. An unknown name raises
         UnknownPromptError with close matches."""
+        if language is not None and language not in self.languages:
+            raise ValueError(
+                f"WavPrompts '{self.node.id}': language {language!r} is not one of its "
+                f"languages ({', '.join(self.languages) or 'none: pass languages=[...]'}); "
+                "expected one of them, or None for the default"
+            )
         try:
             return self.prompts[self._lookup.resolve(name, language)]
         except runtime_catalog.UnknownPromptError as error:

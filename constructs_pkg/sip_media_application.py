@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import cast
+from typing import Any, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_chime as chime
@@ -47,6 +47,9 @@ SMA_REGIONS = (
 # Where phone numbers (and so phone-number SIP rules) exist.
 PHONE_NUMBER_REGIONS = ("us-east-1", "us-west-2")
 SAMPLE_HANDLER = "runtime.handler.handler"
+# Lambda caps a function's whole environment at 4 KB; the number map leaves room for the
+# sample handler's other variables (about 300 bytes).
+MAX_LANGUAGE_MAP_BYTES = 3072
 # A phone number as Chime writes it in call events: E.164.
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 # The SMA retries an invocation after 5 s without an answer: finish (or fail) well before.
@@ -258,9 +261,7 @@ class SipMediaApplication(Construct):
             "PLAYBACK_REPEAT": str(playback_repeat),
         }
         if language_by_number:
-            settings["LANGUAGE_BY_NUMBER"] = json.dumps(
-                language_by_number, separators=(",", ":"), sort_keys=True
-            )
+            settings["LANGUAGE_BY_NUMBER"] = _language_map_json(language_by_number)
         function = package_function(
             self,
             "Handler",
@@ -299,6 +300,13 @@ def _unknown_prompt(prompts: WavPrompts, name: str) -> str | None:
     return None
 
 
+def _language_map_json(value: Mapping[Any, Any]) -> str:
+    """LANGUAGE_BY_NUMBER's value: compact JSON, sorted."""
+    return json.dumps(
+        {str(k): v for k, v in value.items()}, separators=(",", ":"), sort_keys=True, default=str
+    )
+
+
 def _check_language_by_number(
     problems: Problems, value: object, prompts: WavPrompts | None
 ) -> None:
@@ -312,6 +320,14 @@ def _check_language_by_number(
         )
         return
     languages = prompts.languages if prompts is not None else ()
+    size = len(_language_map_json(value).encode())
+    if size > MAX_LANGUAGE_MAP_BYTES:
+        problems.add(
+            f"language_by_number is {size:,} bytes as LANGUAGE_BY_NUMBER ({len(value)} numbers); "
+            f"expected at most {MAX_LANGUAGE_MAP_BYTES:,} bytes (about 120 numbers), since "
+            "Lambda caps a function's whole environment at 4 KB. For more numbers, pass your "
+            "own function with the number table in its code"
+        )
     for number, language in value.items():
         if not (isinstance(number, str) and E164.fullmatch(number)):
             problems.add(

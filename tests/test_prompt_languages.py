@@ -226,3 +226,23 @@ def test_pruning_prompts_under_a_rolled_out_handler_warns(
         Annotations.from_stack(kept_stack).find_warning("*", Match.string_like_regexp("prune=True"))
         == []
     )
+
+
+@pytest.mark.parametrize("language", ["es-us", "fr-FR", 5, ["es-US"]])
+def test_a_synth_time_lookup_in_an_unlisted_language_is_an_error(
+    make_stack: MakeStack, tmp_path: Path, language: Any
+) -> None:
+    _, prompts = languages_stack(make_stack, tmp_path)
+    with pytest.raises(ValueError, match=r"is not one of its languages \(en-US, es-US\)"):
+        prompts.audio_source("welcome", language)
+
+
+def test_a_language_map_too_big_for_lambdas_environment_is_refused(
+    make_stack: MakeStack, tmp_path: Path
+) -> None:
+    stack, prompts = languages_stack(make_stack, tmp_path)
+    numbers = {f"+1206555{i:04}": "es-US" for i in range(140)}
+    with pytest.raises(ValueError, match=r"is 3,2\d\d bytes as LANGUAGE_BY_NUMBER \(140 numbers"):
+        SipMediaApplication(stack, "Sma", prompts=[prompts], language_by_number=numbers)
+    fits = dict(list(numbers.items())[:120])
+    SipMediaApplication(stack, "Fits", prompts=[prompts], language_by_number=fits)

@@ -120,7 +120,9 @@ class Catalog:
                 return name
             raise UnknownPromptError(self._unknown(name))
         asked = default if language is None else language
-        if asked != default:
+        # Only a listed language's folder: a caller-supplied language must not pick any
+        # folder of the bucket ("en-US/menu", an unlisted draft translation).
+        if asked != default and asked in self.languages:
             own = f"{asked}/{name}"
             if own in entries:
                 return own

@@ -213,6 +213,13 @@ class Config:
         source = self._sources[wanted]
         return None if source is None else dict(source)
 
+    def fallback_keys(self) -> set[str]:
+        """The fallback prompt's keys in every language: a failure of any of them gets no
+        second fallback, even with the transaction attributes lost."""
+        languages = self.catalog.languages if self.catalog is not None else ()
+        sources = (self.audio_source(self.fallback, language) for language in (None, *languages))
+        return {source["Key"] for source in sources if source is not None}
+
     def language_of_key(self, key: object) -> str | None:
         """The language folder a deployed key is in, or None."""
         if self.catalog is None or not isinstance(key, str):
@@ -244,17 +251,35 @@ def _parse_language_by_number(
     if not isinstance(data, dict):
         errors.append("LANGUAGE_BY_NUMBER is not a JSON object; using the default language")
         return {}
-    languages = catalog.languages if catalog is not None else ()
+    if catalog is None:
+        return {}  # the catalog's own error says it all: calls hang up
     result = {}
     for number, language in data.items():
-        if isinstance(language, str) and language in languages:
+        if not _is_e164(number):
+            errors.append(
+                f"LANGUAGE_BY_NUMBER has the number {number!r}; expected E.164 such as "
+                "'+12065550100', as call events carry it; ignored"
+            )
+        elif isinstance(language, str) and language in catalog.languages:
             result[number] = language
         else:
             errors.append(
                 f"LANGUAGE_BY_NUMBER {number!r} is {language!r}, not one of the catalog's "
-                f"languages {list(languages)}; calls on it hear the default language"
+                f"languages {list(catalog.languages)}; calls on it hear the default language"
             )
     return result
+
+
+def _is_e164(number: str) -> bool:
+    """``+``, a country code and up to 15 digits in all (checked without importing re)."""
+    digits = number[1:]
+    return (
+        number.startswith("+")
+        and 2 <= len(digits) <= 15
+        and digits.isascii()
+        and digits.isdigit()
+        and digits[0] != "0"
+    )
 
 
 def _parse_terminators(raw: str | None, errors: list[str]) -> list[str] | None:
@@ -296,12 +321,16 @@ def load_config(environ: Mapping[str, str]) -> Config:
     catalog = _load_catalog(environ, errors)
     welcome = (environ.get("WELCOME_PROMPT") or "").strip() or DEFAULT_WELCOME_PROMPT
     fallback = (environ.get("FALLBACK_PROMPT") or "").strip() or DEFAULT_FALLBACK_PROMPT
+    where, calls = "the prompt catalog", "calls"
+    if catalog is not None and catalog.default_language is not None:
+        where = f"the prompt catalog's default language {catalog.default_language!r}"
+        calls = "calls in that language"
     for variable, name, consequence in (
-        ("WELCOME_PROMPT", welcome, "calls will hang up"),
-        ("FALLBACK_PROMPT", fallback, "audio failures will hang up without it"),
+        ("WELCOME_PROMPT", welcome, f"{calls} will hang up"),
+        ("FALLBACK_PROMPT", fallback, f"audio failures of {calls} will hang up without it"),
     ):
         if catalog is not None and _missing(catalog, name):
-            errors.append(f"{variable} {name!r} is not in the prompt catalog; {consequence}")
+            errors.append(f"{variable} {name!r} is not in {where}; {consequence}")
     language_by_number = _parse_language_by_number(
         environ.get("LANGUAGE_BY_NUMBER"), catalog, errors
     )
@@ -384,6 +413,16 @@ def _failing_keys(parameters: dict[str, Any]) -> set[str]:
     return {key for key in keys if isinstance(key, str)}
 
 
+def _failure_language(config: Config, event: InvocationEvent, failing: set[str]) -> str | None:
+    """The language to apologise in: that of the audio that failed when it was played in
+    a language of its own (a CALL_UPDATE_REQUESTED may ask for one), else the call's."""
+    languages = {config.language_of_key(key) for key in failing} - {None}
+    default = config.catalog.default_language if config.catalog is not None else None
+    if len(languages) == 1 and languages != {default}:
+        return languages.pop()
+    return call_language(config, event)
+
+
 def _on_action_failed(event: InvocationEvent, config: Config) -> dict[str, Any]:
     parameters = event.action_parameters
     actions: list[dict[str, Any]] = []
@@ -393,10 +432,8 @@ def _on_action_failed(event: InvocationEvent, config: Config) -> dict[str, Any]:
         and event.transaction_attributes.get(FALLBACK_PLAYED) != "true"
     ):
         failing = _failing_keys(parameters)
-        languages = {config.language_of_key(key) for key in failing} - {None}
-        language = languages.pop() if len(languages) == 1 else call_language(config, event)
-        fallback = config.audio_source(config.fallback, language)
-        if fallback is not None and fallback["Key"] not in failing:
+        fallback = config.audio_source(config.fallback, _failure_language(config, event, failing))
+        if fallback is not None and not failing & config.fallback_keys():
             call_id = parameters.get("CallId")
             target = call_id if isinstance(call_id, str) and call_id else event.call_id
             actions = _prompt_then_hangup(config, fallback, target)

@@ -161,6 +161,76 @@ def test_the_fallback_prompt_must_exist_in_the_default_language() -> None:
     spanish_only = dict(LANGUAGES_CATALOG, languages=["es-US", "en-US"])
     broken = load_config({**ENV, "PROMPT_CATALOG": write_catalog(spanish_only)})
     assert broken.errors == (
-        "FALLBACK_PROMPT 'error' is not in the prompt catalog; "
-        "audio failures will hang up without it",
+        "FALLBACK_PROMPT 'error' is not in the prompt catalog's default language 'es-US'; "
+        "audio failures of calls in that language will hang up without it",
     )
+
+
+def test_a_caller_supplied_language_picks_only_a_listed_language_folder(
+    make_event: MakeEvent, caplog: pytest.LogCaptureFixture
+) -> None:
+    drafts = {
+        **LANGUAGES_CATALOG,
+        "prompts": {**LANGUAGES_CATALOG["prompts"], "fr-FR/welcome": [1, 8000, 1]},  # type: ignore[dict-item]
+    }
+    configured = load_config({**ENV, "PROMPT_CATALOG": write_catalog(drafts)})
+
+    def update(arguments: dict[str, str]) -> list[str]:
+        action = {"Type": "CallUpdateRequest", "Parameters": {"Arguments": arguments}}
+        return played_keys(handle(make_event("CALL_UPDATE_REQUESTED", action), configured))
+
+    with caplog.at_level(logging.WARNING, CATALOG_LOGGER):
+        # fr-FR is a folder, not a listed language: the default plays, and it is logged.
+        assert update({"prompt": "welcome", "language": "fr-FR"}) == ["ivr/en-US/welcome.wav"]
+        # A "language" that is a path into another folder picks nothing there.
+        assert update({"prompt": "main", "language": "en-US/menu"}) == []
+    assert any("'fr-FR' has no such folder" in m for m in caplog.messages)
+
+
+def test_the_fallback_plays_once_across_languages_even_without_attributes(
+    make_event: MakeEvent,
+) -> None:
+    # The default language lacks the fallback; a neutral one and a Spanish one exist.
+    catalog = {
+        **LANGUAGES_CATALOG,
+        "prompts": {"en-US/welcome": [1, 8000, 1], "es-US/error": [1, 8000, 1], "error": [1, 8, 1]},
+    }
+    spanish = load_config(
+        {
+            **ENV,
+            "PROMPT_CATALOG": write_catalog(catalog),
+            "LANGUAGE_BY_NUMBER": json.dumps({OUR_NUMBER: "es-US"}),
+        }
+    )
+    # The Spanish call heard the English stand-in welcome; the apology is Spanish.
+    first = handle(make_event("ACTION_FAILED", audio_failure("ivr/en-US/welcome.wav")), spanish)
+    assert played_keys(first) == ["ivr/es-US/error.wav"]
+    # That fallback fails and the attributes are lost: no second fallback of any language.
+    for failed in ("ivr/es-US/error.wav", "ivr/error.wav"):
+        again = handle(make_event("ACTION_FAILED", audio_failure(failed)), spanish)
+        assert played_keys(again) == []
+        assert again["Actions"] == [{"Type": "Hangup", "Parameters": {"SipResponseCode": "0"}}]
+
+
+@pytest.mark.parametrize(
+    "number", ["+1 206 555 0100", "12065550100", "+0123", "+", "+\uff11\uff12\uff10\uff16"]
+)
+def test_a_number_that_is_not_e164_is_reported(number: str) -> None:
+    broken = config({number: "es-US"})
+    assert broken.errors == (
+        f"LANGUAGE_BY_NUMBER has the number {number!r}; expected E.164 such as "
+        "'+12065550100', as call events carry it; ignored",
+    )
+    assert broken.language_by_number == {}
+
+
+def test_an_unreadable_catalog_is_the_only_error_reported() -> None:
+    broken = load_config(
+        {
+            **ENV,
+            "PROMPT_CATALOG": "/opt/missing.json",
+            "LANGUAGE_BY_NUMBER": json.dumps({OUR_NUMBER: "es-US"}),
+        }
+    )
+    assert len(broken.errors) == 1
+    assert "but there is no such file" in broken.errors[0]
