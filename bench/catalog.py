@@ -44,7 +44,7 @@ from bench.common import (
 from bench.lambda_like import base_python, make_asset
 from bench.per_event import run_child
 from bench.sma_events import PROMPT_NAMES
-from bench.synth import CDK, PLAIN_APP, SAMPLE_APP, cdk_synth, nag_packs
+from bench.synth import CDK, PLAIN_APP, SAMPLE_APP, cdk_synth, nag_packs, profile_run
 from bench.wavfiles import LANGUAGES, catalog_folder
 
 TITLE = "8. Prompt catalogs"
@@ -134,6 +134,7 @@ def _synth(tmp: Path, repeats: dict[int, int]) -> Section:
             else:
                 samples[case].values.append(cdk_synth(PLAIN_APP, outdir, floor_context))
             shutil.rmtree(outdir)
+    profile = _profile(tmp, [context(count) for count in (min(repeats), max(repeats))])
     floor = samples["floor"]
     smallest = samples[min(repeats)]
     for count in repeats:
@@ -169,8 +170,30 @@ def _synth(tmp: Path, repeats: dict[int, int]) -> Section:
         "names in both (welcome, error, then file names of 42 to 122 characters, up to three "
         "folders deep), 8 kHz mono PCM of 1 to 8 frames, distinct bytes each; every timed "
         "synth's catalog file was read back: all prompts, both languages.",
+        "Where a synth's time goes (one in-process run each, no CLI, bench/synth_profile.py; "
+        "'constructs' holds WavPrompts checking and staging every prompt in Python, and the "
+        "prompts' asset, which Node stages into cdk.out through jsii): " + profile + ".",
     ]
     return part
+
+
+def _profile(tmp: Path, contexts: list[dict[str, str]]) -> str:
+    """PlayAudioStack's synth phases in-process, per context, as one line of text."""
+    texts = []
+    for index, context in enumerate(contexts):
+        outdir = tmp / f"profile{index}"
+        try:
+            figures = profile_run("sample", outdir, [], context)
+        except RuntimeError as error:
+            return f"profile failed: {error}"
+        shutil.rmtree(outdir, ignore_errors=True)
+        count = sum(1 for _ in Path(context["promptsDir"]).rglob("*.wav"))
+        texts.append(
+            f"{count:,} prompts: constructs {figures['phase:constructs']:.2f} s (Node, through "
+            f"jsii, {figures['jsii_seconds:constructs']:.2f} s of it), synth "
+            f"{figures['phase:synth']:.2f} s"
+        )
+    return "; ".join(texts)
 
 
 def _check_catalog(outdir: Path, count: int) -> None:

@@ -196,24 +196,35 @@ def _growth(
     return result
 
 
+def profile_run(
+    which: str, outdir: Path, packs: list[str], context: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """One in-process run of bench/synth_profile.py: its figures; a failure raises."""
+    arguments = [which, str(outdir), ",".join(packs), json.dumps(context or {})]
+    done = subprocess.run(
+        [PYTHON, "-m", "bench.synth_profile", *arguments],
+        env=tool_env(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr.strip()[-1000:])
+    figures: dict[str, Any] = json.loads(done.stdout)
+    return figures
+
+
 def _profile(packs: list[str], rounds: int, tmp: Path) -> list[str]:
     """Phase timings of the two apps in-process: import, construct, synth, jsii round trips."""
     runs: dict[str, list[dict[str, Any]]] = {"sample": [], "plain": []}
     for index in range(rounds):
         order = ["sample", "plain"] if index % 2 == 0 else ["plain", "sample"]
         for which in order:
-            outdir = str(tmp / f"profile{index}{which}")
-            done = subprocess.run(
-                [PYTHON, "-m", "bench.synth_profile", which, outdir, ",".join(packs)],
-                env=tool_env(),
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if done.returncode != 0:
-                return [f"Profile failed: {done.stderr.strip()[-1000:]}"]
-            runs[which].append(json.loads(done.stdout))
+            try:
+                runs[which].append(profile_run(which, tmp / f"profile{index}{which}", packs))
+            except RuntimeError as error:
+                return [f"Profile failed: {error}"]
 
     def median(which: str, key: str) -> float:
         values = sorted(run[key] for run in runs[which])
