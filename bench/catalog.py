@@ -230,11 +230,14 @@ def _cold_start(tmp: Path, python: str, rounds: int) -> Section:
 
         return ms(str(count)).shifted(ms("floor").median)
 
-    differences = {}
+    differences, paired = {}, []
     for variant in VARIANTS:
         small, large = (over_floor(walls, count, variant, 0) for count in (SMALL, LARGE))
         cpu_small, cpu_large = (over_floor(cpu, count, variant, 1) for count in (SMALL, LARGE))
         difference = differences[variant] = large.median - small.median
+        # Within a round the two ran moments apart: the median of those differences.
+        pairs = zip(large.values, small.values, strict=True)
+        paired.append(f"{variant} {statistics.median(a - b for a, b in pairs):+.1f} ms")
         log(f"cold start, {variant}: {LARGE:,} {large.text(1)}; {SMALL} {small.text(1)}")
         if variant == NO_EXIT:
             continue
@@ -260,9 +263,11 @@ def _cold_start(tmp: Path, python: str, rounds: int) -> Section:
         f"{LARGE:,}-prompt median minus the {SMALL}-prompt one, wall time, with the CPU time "
         "(user+system) difference beside it.",
         f"The same bare runs ending in os._exit(0) (measured in the same rounds, floor "
-        f"likewise): {differences[NO_EXIT]:+.1f} ms; the rest of the bare difference, "
-        f"{differences[VARIANTS[0]] - differences[NO_EXIT]:+.1f} ms, is the interpreter "
-        "freeing the catalog at exit, which a Lambda cold start never pays.",
+        f"likewise): {differences[NO_EXIT]:+.1f} ms; the bare difference minus this one, "
+        f"{differences[VARIANTS[0]] - differences[NO_EXIT]:+.1f} ms, estimates what freeing "
+        "the catalog at the interpreter's exit costs, which a Lambda cold start never pays.",
+        "The median of the per-round differences (each round runs both catalogs moments "
+        "apart, so a slow minute of the machine moves both): " + "; ".join(paired) + ".",
         f"Where a first load of each catalog goes (fresh interpreter, `catalog.load`'s steps "
         f"timed one by one, median of {rounds} interpreters each, alternating): {steps}.",
     ]
