@@ -14,12 +14,13 @@ from pathlib import Path
 from bench import report
 from bench.common import ROOT, Row, Section, log, machine
 
-NAMES = ("cold", "event", "wav", "normalize", "synth", "tests", "rehearsal")
+NAMES = ("cold", "event", "wav", "normalize", "synth", "tests", "catalog", "rehearsal")
 
 
 def plan(quick: bool) -> dict[str, Callable[[], Section]]:
     """Each benchmark with its repeat counts: the full run fits in about 20 minutes here."""
     from bench import (
+        catalog,
         cold_start,
         normalize_throughput,
         per_event,
@@ -37,6 +38,7 @@ def plan(quick: bool) -> dict[str, Callable[[], Section]]:
             "normalize": lambda: normalize_throughput.run(rounds=2, files=2, seconds=5),
             "synth": lambda: synth.run(1, {10: 1, 100: 1, 1000: 1}, 1),
             "tests": lambda: test_suite.run(rounds=1),
+            "catalog": lambda: catalog.run({10: 1, 1000: 1, 5000: 1}, 3, 2, 2, 200),
             "rehearsal": lambda: rehearsal.run(count=1000, rounds=1),
         }
     return {
@@ -46,6 +48,7 @@ def plan(quick: bool) -> dict[str, Callable[[], Section]]:
         "normalize": lambda: normalize_throughput.run(rounds=7, files=4, seconds=30),
         "synth": lambda: synth.run(5, {10: 3, 100: 3, 1000: 2}, 3),
         "tests": lambda: test_suite.run(rounds=3),
+        "catalog": lambda: catalog.run({10: 3, 1000: 3, 5000: 2}, 30, 8, 3, 1000),
         "rehearsal": lambda: rehearsal.run(count=5000, rounds=1),
     }
 

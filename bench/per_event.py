@@ -28,7 +28,7 @@ from typing import Any
 
 from bench.common import POWERTOOLS_PYTHON, ROOT, RUNTIME_DIR, Row, Sample, Section, log, shown
 from bench.lambda_like import base_python, install_lambda_logging, make_asset
-from bench.sma_events import FakeContext, events, handler_environment
+from bench.sma_events import FakeContext, events, handler_environment, update_event
 
 TARGET_US = 30.0
 REFERENCE = Path(__file__).with_name("reference_powertools_handler.py")
@@ -43,18 +43,8 @@ def run(rounds: int, batch: int) -> Section:
         env.update(handler_environment(Path(tmp)), PYTHONDONTWRITEBYTECODE="1")
         asset = make_asset(Path(tmp) / "asset", RUNTIME_DIR, [REFERENCE], python, pyc=True)
         log(f"per-event: {rounds} rounds of {batch} calls per event and handler")
-        done = subprocess.run(
-            [python, "-m", "bench.per_event", "--child", str(asset), str(rounds), str(batch)]
-            + (["--reference"] if have_reference else []),
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    if done.returncode != 0:
-        raise RuntimeError(f"per-event child failed:\n{done.stderr[-4000:]}")
-    results: dict[str, dict[str, list[float]]] = json.loads(done.stdout)
+        options = ["--reference"] if have_reference else []
+        results = run_child(python, asset, rounds, batch, env, options)
     quiet_notes: list[str] = []
     for name, cases in results.items():
         ours = Sample("us", cases["ours"])
@@ -92,6 +82,24 @@ def run(rounds: int, batch: int) -> Section:
     return section
 
 
+def run_child(
+    python: str, asset: Path, rounds: int, batch: int, env: dict[str, str], options: list[str]
+) -> dict[str, dict[str, list[float]]]:
+    """One child process's results: event -> case -> the mean microseconds of each batch."""
+    done = subprocess.run(
+        [python, "-m", "bench.per_event", "--child", str(asset), str(rounds), str(batch), *options],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"per-event child failed:\n{done.stderr[-4000:]}")
+    results: dict[str, dict[str, list[float]]] = json.loads(done.stdout)
+    return results
+
+
 def _verdict(median: float) -> str:
     if median <= TARGET_US:
         return f"holds ({TARGET_US - median:.1f} us to spare)"
@@ -114,8 +122,13 @@ def _batch(function: Callable[[object, object], object], event: object, n: int) 
     return (time.perf_counter_ns() - start) / n / 1000
 
 
-def child(asset: str, rounds: int, batch: int, reference: bool) -> None:
-    """In the child: import the handlers as Lambda would, time them, print JSON results."""
+def child(
+    asset: str, rounds: int, batch: int, reference: bool, chosen: list[str] | None = None
+) -> None:
+    """In the child: import the handlers as Lambda would, time them, print JSON results.
+
+    ``chosen``: the events to time (default: the four of events(); CALL_UPDATE_REQUESTED too).
+    """
     out = sys.stdout
     sink = open(os.devnull, "w")  # noqa: SIM115 -- lives as long as the process
     sys.stdout = sink  # Powertools' Logger writes to sys.stdout
@@ -132,8 +145,10 @@ def child(asset: str, rounds: int, batch: int, reference: bool) -> None:
         handlers["powertools"] = theirs
     from bench.common import alternate
 
+    available = {**events(), "CALL_UPDATE_REQUESTED": update_event()}
     results: dict[str, dict[str, list[float]]] = {}
-    for name, event in events().items():
+    for name in chosen or list(events()):
+        event = available[name]
         expected = ours(event, FakeContext())
         assert "Actions" in expected, expected
         for other in handlers.values():
@@ -171,6 +186,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--child", nargs=3, metavar=("ASSET", "ROUNDS", "BATCH"), required=True)
     parser.add_argument("--reference", action="store_true")
+    parser.add_argument("--events", default="", help="comma-separated event names")
     arguments = parser.parse_args()
     asset_dir, rounds_text, batch_text = arguments.child
-    child(asset_dir, int(rounds_text), int(batch_text), arguments.reference)
+    names = [name for name in arguments.events.split(",") if name]
+    child(asset_dir, int(rounds_text), int(batch_text), arguments.reference, names)

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """The synth growth benchmark's app: a PromptBucket and WavPrompts of N generated prompts.
 
-PlayAudioStack itself cannot carry 100 or 1,000 prompts: its sample handler gets the
-prompt manifest in a Lambda environment variable, capped at 3,072 bytes (about 40
-prompts), and refuses more by design. So the growth series synthesizes what grows
-with the prompt count, the bucket and the prompt deployment, under the same nag packs.
+It synthesizes what grows with the prompt count, the bucket and the prompt deployment,
+alone under the same nag packs, so section 3 can show normalization off and on, cold
+and cached. PlayAudioStack itself with 10 to 5,000 prompts (its handler reads them from
+the catalog layer, whatever their number) is section 8's (bench/catalog.py).
 
 Context: ``promptsDir`` (absolute), ``normalizePrompts`` (true/false), ``nagPacks``.
 """

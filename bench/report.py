@@ -27,7 +27,8 @@ METHOD = """\
 CHANGES = """\
 **Handler cold start** (`constructs_pkg/runtime/handler.py`). A bare cold import
 spent about two thirds of its time importing `json`, which imports `re`, `enum`,
-`functools` and more, only to parse `PROMPTS_MANIFEST`. The manifest is now parsed
+`functools` and more, only to parse its prompt list (then the `PROMPTS_MANIFEST`
+variable, now the catalog file `PROMPT_CATALOG` names). It is now parsed
 by the C scanner that `json.loads` itself uses (`_json.make_scanner` with
 `json.loads`' default settings); anything it does not accept (a syntax error, a
 BOM, trailing data, an interpreter without `_json`) goes to `json.loads`, so

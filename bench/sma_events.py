@@ -129,6 +129,20 @@ def events() -> dict[str, dict[str, Any]]:
     }
 
 
+def update_event(prompt: str = "goodbye") -> dict[str, Any]:
+    """CALL_UPDATE_REQUESTED asking to play ``prompt`` by name: a catalog lookup per call."""
+    return {
+        "SchemaVersion": "1.0",
+        "Sequence": 3,
+        "InvocationEventType": "CALL_UPDATE_REQUESTED",
+        "ActionData": {
+            "Type": "CallUpdateRequest",
+            "Parameters": {"Arguments": {"prompt": prompt}},
+        },
+        "CallDetails": _details(),
+    }
+
+
 class FakeContext:
     """The attributes of a Lambda context object that the handlers (and Powertools) read."""
 

@@ -1,6 +1,7 @@
 """The synth profile's child: one app built and synthesized in-process, phase by phase.
 
-``python -m bench.synth_profile sample|plain OUTDIR PACKS`` prints JSON: wall seconds
+``python -m bench.synth_profile sample|plain OUTDIR PACKS [CONTEXT]`` (CONTEXT: a JSON
+object of more context, e.g. the sample app's promptsDir) prints JSON: wall seconds
 per phase, and the jsii kernel's round trips to Node (how many, how long in all),
 per phase too. Phases: start-up (Python, aws_cdk and cdk_nag imported: Node
 started and the jsii assemblies loaded), the app's own modules, the construct
@@ -19,7 +20,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def main(which: str, outdir: str, packs: str) -> None:
+def main(which: str, outdir: str, packs: str, more_context: str = "{}") -> None:
     start = time.perf_counter()
     import jsii._kernel.providers.process as process  # type: ignore[import-untyped]
 
@@ -53,7 +54,7 @@ def main(which: str, outdir: str, packs: str) -> None:
 
     phase("start-up")
     sys.path.insert(0, str(ROOT))
-    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    context = {**json.loads((ROOT / "cdk.json").read_text())["context"], **json.loads(more_context)}
     if which == "sample":
         import app as sample_app
 
@@ -88,4 +89,4 @@ def _call_site(frame: Any, ours: tuple[str, ...]) -> str:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])

@@ -72,6 +72,31 @@ def prompt_folder(folder: Path, count: int, rate: int, seconds: float = 1.0) -> 
     return folder
 
 
+LANGUAGES = ("en-US", "es-US")
+_WORDS = "please stay on the line - por favor permanezca en la línea - " * 3
+
+
+def catalog_folder(folder: Path, count: int, languages: tuple[str, ...] = LANGUAGES) -> Path:
+    """``count`` tiny distinct prompts (8 kHz mono, 1 to 8 frames), an equal share in each
+    language folder: welcome and error, then long names up to three folders deep."""
+    share = count // len(languages)
+    names = ["welcome", "error", *(_long_name(i) for i in range(share - 2))]
+    for number, language in enumerate(languages):
+        for index, name in enumerate(names):
+            serial = number * share + index  # distinct bytes: a serial in the samples
+            frames = 1 + index % 8
+            samples = (serial.to_bytes(4, "little") * 8)[: 2 * frames]
+            path = folder / language / f"{name}.wav"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(pcm_header(len(samples)) + samples)
+    return folder
+
+
+def _long_name(i: int) -> str:
+    folders = (f"dept {i % 25:02}", f"menu-{i % 9}", "hours")[: i % 4]
+    return "/".join((*folders, f"option {i:05} " + _WORDS[: 30 + i % 80].rstrip(" -")))
+
+
 class CountingFile(io.FileIO):
     """A raw file that counts the bytes its reads return (what a check really read)."""
 

@@ -5,6 +5,8 @@
   normalized prompt in the cache.
 - The sample handler's cold path imports neither json nor re (nor logging): what keeps a bare
   cold start cheap.
+- The catalog benchmark's prompts are what its rows say: distinct, valid, half per language,
+  welcome and error in each; its CALL_UPDATE_REQUESTED plays the prompt it names.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
-from bench.sma_events import events, handler_environment
-from bench.wavfiles import CountingFile, prompt_folder, write_sparse_wav
+from bench.sma_events import BUCKET, events, handler_environment, update_event
+from bench.wavfiles import LANGUAGES, CountingFile, catalog_folder, prompt_folder, write_sparse_wav
 from constructs_pkg import PromptBucket, WavPrompts
 from constructs_pkg.audio import normalize
 from constructs_pkg.audio.wav import MAX_PROMPT_BYTES, check_prompt
+from constructs_pkg.runtime import handler
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,3 +84,30 @@ print(" ".join(sorted(sys.modules)))
     loaded = set(done.stdout.split())
     assert "runtime.handler" in loaded
     assert loaded.isdisjoint({"json", "re", "logging", "enum"}), loaded & {"json", "re"}
+
+
+def test_the_catalog_benchmark_prompts_are_distinct_valid_and_split_by_language(
+    tmp_path: Path,
+) -> None:
+    folder = catalog_folder(tmp_path, 200)
+    files = sorted(folder.rglob("*.wav"))
+    assert len(files) == 200
+    assert len({path.read_bytes() for path in files}) == 200
+    assert all(2 <= check_prompt(path).data_bytes <= 16 for path in files)  # 1 to 8 frames
+    for language in LANGUAGES:
+        names = {
+            path.relative_to(folder / language).as_posix()
+            for path in files
+            if path.is_relative_to(folder / language)
+        }
+        assert len(names) == 100
+        assert {"welcome.wav", "error.wav"} <= names
+    assert max(len(path.name) for path in files) > 100
+    assert any(path.relative_to(folder).as_posix().count("/") == 4 for path in files)
+
+
+def test_the_benchmarked_call_update_plays_the_prompt_it_names(tmp_path: Path) -> None:
+    config = handler.load_config(handler_environment(tmp_path, extra_prompts=10))
+    actions = handler.handle(update_event("goodbye"), config)["Actions"]
+    source = actions[0]["Parameters"]["AudioSource"]
+    assert source == {"Type": "S3", "BucketName": BUCKET, "Key": "prompts/goodbye.wav"}
