@@ -19,12 +19,12 @@ PROMPT_NAMES = ("error", "goodbye", "welcome")
 def catalog_document(extra_prompts: int = 0) -> dict[str, Any]:
     """The sample app's catalog (3 prompts), with ``extra_prompts`` more in nested folders
     with long names, as a large IVR has them."""
-    prompts = {name: [1320 + 10 * i, 8000, 1] for i, name in enumerate(PROMPT_NAMES)}
+    prompts = {name: f"{1320 + 10 * i},8000,1" for i, name in enumerate(PROMPT_NAMES)}
     for i in range(extra_prompts):
         name = f"department-{i % 40:02}/menu {i % 13}/option {i:05} - please hold the line"
-        prompts[name] = [2000 + i % 997, 8000, 1]
+        prompts[name] = f"{2000 + i % 997},8000,1"
     return {
-        "format": "playaudio-catalog/1",
+        "format": "playaudio-catalog/2",
         "catalog": "PlayAudioStack/PromptFiles",
         "keyPrefix": "prompts/",
         "languages": [],

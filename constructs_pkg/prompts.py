@@ -9,6 +9,7 @@ carries only the prompt WAVs and labels them ``audio/wav``, because ``aws s3 syn
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import math
@@ -197,6 +198,7 @@ class WavPrompts(Construct):
         files, refused = self._find_prompts(source, assembly)
         self.staging_dir = self._own_folder(assembly, _STAGING_FOLDER, _path_digest(self))
         infos, staged_digest = self._stage(source, files, self.staging_dir, refused)
+        self._link_asset_folder(assembly, staged_digest)
         self.prompts: dict[str, Prompt] = {
             _prompt_name(relative): Prompt(
                 name=_prompt_name(relative),
@@ -375,14 +377,14 @@ class WavPrompts(Construct):
 
     def catalog(self) -> dict[str, Any]:
         """The catalog document a bound function reads: the key prefix, and per prompt name
-        [durationMs, rate, channels]; a key is keyPrefix + name + ".wav"."""
+        "<durationMs>,<rate>,<channels>"; a key is keyPrefix + name + ".wav"."""
         return {
             "format": CATALOG_FORMAT,
             "catalog": self.node.path,
             "keyPrefix": self.key_prefix,
             "languages": list(self.languages),
             "prompts": {
-                name: [p.duration_ms, p.sample_rate, p.channels]
+                name: f"{p.duration_ms},{p.sample_rate},{p.channels}"
                 for name, p in sorted(self.prompts.items())
             },
         }
@@ -487,6 +489,28 @@ class WavPrompts(Construct):
     def _assembly_dir(self) -> Path:
         """The cloud assembly's folder (resolved): the only place a synth may write."""
         return Path(cdk.Stage.of(self).asset_outdir).resolve()  # type: ignore[union-attr]
+
+    def _link_asset_folder(self, assembly: Path, custom_hash: str) -> None:
+        """Hard-link the staged prompts into the folder aws-cdk-lib would copy them to,
+        ``asset.<sha256 of the custom hash>``: finding it there, aws-cdk-lib skips its copy,
+        which for thousands of prompts costs as much again as staging them.
+
+        Links, not a move: the staging folder stays whole, so if aws-cdk-lib ever copies
+        anyway it copies the same files. A folder already there (an earlier synth into
+        this assembly) is replaced; a link or a file there is refused (``_own_folder``).
+        Where hard links are not possible, aws-cdk-lib copies as before.
+        """
+        name = f"asset.{hashlib.sha256(custom_hash.encode()).hexdigest()}"
+        target = self._own_folder(assembly, name, fresh=True)
+        try:
+            for folder, subfolders, names in os.walk(self.staging_dir):
+                here = target / Path(folder).relative_to(self.staging_dir)
+                for subfolder in subfolders:
+                    (here / subfolder).mkdir()
+                for file_name in names:
+                    os.link(Path(folder) / file_name, here / file_name)
+        except OSError:
+            shutil.rmtree(target)
 
     def _own_folder(self, assembly: Path, *parts: str, fresh: bool = True) -> Path:
         """A folder of this construct's inside the assembly, emptied if ``fresh``.
@@ -925,8 +949,10 @@ def _prompt_name(relative: Path) -> str:
     return relative.with_suffix("").as_posix()
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _staged_name(relative: Path) -> str:
-    """The deployed file name: the same path, with a lower-case .wav suffix."""
+    """The deployed file name: the same path, with a lower-case .wav suffix (cached: each
+    prompt's is asked for by the key checks, the collision check, staging and the catalog)."""
     return relative.with_suffix(PROMPT_SUFFIX).as_posix()
 
 

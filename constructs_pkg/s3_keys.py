@@ -132,6 +132,8 @@ def asset_path_problem(relative_path: str) -> str | None:
 
 def _control_characters(text: str) -> str:
     """The control characters in ``text`` as U+XXXX, comma-separated; '' if none."""
+    if text.isprintable():  # the common case, in C: control characters are not printable
+        return ""
     return ", ".join(sorted({f"U+{ord(c):04X}" for c in text if ord(c) < 0x20 or ord(c) == 0x7F}))
 
 

@@ -140,10 +140,10 @@ def test_the_catalog_file_is_compact_and_complete(bound: Bound) -> None:
     assert text == bound.prompts.catalog_json()
     assert "\n" not in text and ": " not in text and "ü" in text
     document = json.loads(text)
-    assert document["format"] == "playaudio-catalog/1"
+    assert document["format"] == "playaudio-catalog/2"
     assert document["catalog"] == bound.prompts.node.path
     assert document["keyPrefix"] == "prompts/"
-    assert document["prompts"]["stereo"] == [100, 16000, 2]
+    assert document["prompts"]["stereo"] == "100,16000,2"
     assert sorted(document["prompts"]) == sorted([*NASTY_NAMES, "stereo"])
 
 
@@ -250,7 +250,7 @@ def test_missing_variables_are_named(fresh_environment: pytest.MonkeyPatch) -> N
         (b"[]", "its top level is list, not an object"),
         (b'{"format": "v0"}', "format is 'v0'"),
         (
-            b'{"format": "playaudio-catalog/1", "catalog": "C", "prompts": []}',
+            b'{"format": "playaudio-catalog/2", "catalog": "C", "prompts": []}',
             "keyPrefix is NoneType, prompts is list",
         ),
     ],
@@ -265,8 +265,8 @@ def test_a_corrupt_file_says_what_was_found(tmp_path: Path, content: bytes, expe
 def test_a_bad_entry_and_a_missing_file_are_named(tmp_path: Path) -> None:
     path = tmp_path / "catalog.json"
     path.write_text(
-        '{"format": "playaudio-catalog/1", "catalog": "C", "keyPrefix": "", '
-        '"prompts": {"a": [1, 8000], "b": [0, 8000, 1], "c": [1, 0, 1], "d": [1, 8000, true]}}'
+        '{"format": "playaudio-catalog/2", "catalog": "C", "keyPrefix": "", '
+        '"prompts": {"a": [1, 8000], "b": "0,8000,1", "c": "1,0,1", "d": [1, 8000, true]}}'
     )
     loaded = catalog.load(str(path), "b")
     assert loaded.audio_source("b") == {"Type": "S3", "BucketName": "b", "Key": "b.wav"}

@@ -121,9 +121,9 @@ def test_the_construct_resolves_names_as_the_runtime_helper_does(
 
 def test_the_runtime_helper_logs_each_fallback_once(caplog: pytest.LogCaptureFixture) -> None:
     entries: dict[str, object] = {
-        "en-US/error": [1, 8000, 1],
-        "es-US/welcome": [1, 8000, 1],
-        "en-US/welcome": [1, 8000, 1],
+        "en-US/error": "1,8000,1",
+        "es-US/welcome": "1,8000,1",
+        "en-US/welcome": "1,8000,1",
     }
     helper = catalog.Catalog("/opt/c.json", "x", "b", "p/", entries, ["en-US", "es-US"])
     with caplog.at_level(logging.WARNING, "playaudio.catalog"):

@@ -117,14 +117,14 @@ def test_catalog_gives_audio_source_and_catalog(
     assert source["Key"] == "prompts/menu/main.wav"
     assert cdk.Token.is_unresolved(source["BucketName"])
     assert prompts.catalog() == {
-        "format": "playaudio-catalog/1",
+        "format": "playaudio-catalog/2",
         "catalog": prompts.node.path,
         "keyPrefix": "prompts/",
         "languages": [],
         "prompts": {
-            "Big Hall": [1000, 44100, 2],
-            "menu/main": [500, 8000, 1],
-            "welcome": [1000, 8000, 1],
+            "Big Hall": "1000,44100,2",
+            "menu/main": "500,8000,1",
+            "welcome": "1000,8000,1",
         },
     }
     assert json.loads(prompts.catalog_json()) == prompts.catalog()

@@ -321,13 +321,13 @@ def load_config(environ: Mapping[str, str]) -> Config:
     catalog = _load_catalog(environ, errors)
     welcome = (environ.get("WELCOME_PROMPT") or "").strip() or DEFAULT_WELCOME_PROMPT
     fallback = (environ.get("FALLBACK_PROMPT") or "").strip() or DEFAULT_FALLBACK_PROMPT
-    where, calls = "the prompt catalog", "calls"
+    where, calls = "the prompt catalog", ""
     if catalog is not None and catalog.default_language is not None:
         where = f"the prompt catalog's default language {catalog.default_language!r}"
-        calls = "calls in that language"
+        calls = " in that language"
     for variable, name, consequence in (
-        ("WELCOME_PROMPT", welcome, f"{calls} will hang up"),
-        ("FALLBACK_PROMPT", fallback, f"audio failures of {calls} will hang up without it"),
+        ("WELCOME_PROMPT", welcome, f"calls{calls} will hang up"),
+        ("FALLBACK_PROMPT", fallback, f"audio failures of calls{calls} hang up without it"),
     ):
         if catalog is not None and _missing(catalog, name):
             errors.append(f"{variable} {name!r} is not in {where}; {consequence}")

@@ -27,10 +27,10 @@ BUCKET = "chime-prompts-123456789012"
 CALL_ID = "6a7d6ac6-8b1e-4b8f-9a1e-1b2c3d4e5f60"
 TRANSACTION_ID = "0e3f6b0a-4c3e-4d1a-9f4e-7c5d2b8a9e10"
 CATALOG = {
-    "format": "playaudio-catalog/1",
+    "format": "playaudio-catalog/2",
     "catalog": "TestStack/Prompts",
     "keyPrefix": "prompts/",
-    "prompts": {"welcome": [2150, 8000, 1], "error": [1320, 8000, 1], "closed": [3040, 8000, 1]},
+    "prompts": {"welcome": "2150,8000,1", "error": "1320,8000,1", "closed": "3040,8000,1"},
 }
 # Each prompt's S3 key, as the catalog gives it (keyPrefix + name + ".wav").
 KEYS = {name: f"prompts/{name}.wav" for name in CATALOG["prompts"]}  # type: ignore[attr-defined]

@@ -166,7 +166,7 @@ def test_empty_playback_terminators_mean_none(make_event: MakeEvent) -> None:
         (
             {
                 **ENV,
-                "PROMPT_CATALOG": write_catalog({**CATALOG, "prompts": {"error": [1, 8000, 1]}}),
+                "PROMPT_CATALOG": write_catalog({**CATALOG, "prompts": {"error": "1,8000,1"}}),
             },
             "WELCOME_PROMPT 'welcome' is not in the prompt catalog; calls will hang up",
         ),
@@ -188,7 +188,7 @@ def test_missing_fallback_is_reported() -> None:
     config = load_config({**ENV, "FALLBACK_PROMPT": "sorry"})
     assert config.errors == (
         "FALLBACK_PROMPT 'sorry' is not in the prompt catalog; "
-        "audio failures will hang up without it",
+        "audio failures of calls hang up without it",
     )
 
 

@@ -21,17 +21,17 @@ MakeEvent = Callable[..., dict[str, Any]]
 OUR_NUMBER = "+12065550100"  # the To of conftest's inbound call
 CALLER = "+15105550101"  # its From; an outbound call's From is ours
 LANGUAGES_CATALOG = {
-    "format": "playaudio-catalog/1",
+    "format": "playaudio-catalog/2",
     "catalog": "TestStack/Prompts",
     "keyPrefix": "ivr/",
     "languages": ["en-US", "es-US"],
     "prompts": {
-        "en-US/welcome": [1000, 8000, 1],
-        "en-US/error": [900, 8000, 1],
-        "en-US/menu/main": [900, 8000, 1],
-        "es-US/welcome": [1100, 8000, 1],
-        "es-US/menu/main": [950, 8000, 1],
-        "beep": [200, 8000, 1],
+        "en-US/welcome": "1000,8000,1",
+        "en-US/error": "900,8000,1",
+        "en-US/menu/main": "900,8000,1",
+        "es-US/welcome": "1100,8000,1",
+        "es-US/menu/main": "950,8000,1",
+        "beep": "200,8000,1",
     },
 }
 CATALOG_LOGGER = "playaudio.catalog"
@@ -98,7 +98,7 @@ def test_the_fallback_follows_the_language_of_the_audio_that_failed(
     make_event: MakeEvent,
 ) -> None:
     both = dict(
-        LANGUAGES_CATALOG, prompts={**LANGUAGES_CATALOG["prompts"], "es-US/error": [1, 8000, 1]}
+        LANGUAGES_CATALOG, prompts={**LANGUAGES_CATALOG["prompts"], "es-US/error": "1,8000,1"}
     )  # type: ignore[dict-item]
     spanish_error = load_config({**ENV, "PROMPT_CATALOG": write_catalog(both)})
     # No number mapping: the call is in the default language, but the prompt that failed
@@ -162,7 +162,7 @@ def test_the_fallback_prompt_must_exist_in_the_default_language() -> None:
     broken = load_config({**ENV, "PROMPT_CATALOG": write_catalog(spanish_only)})
     assert broken.errors == (
         "FALLBACK_PROMPT 'error' is not in the prompt catalog's default language 'es-US'; "
-        "audio failures of calls in that language will hang up without it",
+        "audio failures of calls in that language hang up without it",
     )
 
 
@@ -171,7 +171,7 @@ def test_a_caller_supplied_language_picks_only_a_listed_language_folder(
 ) -> None:
     drafts = {
         **LANGUAGES_CATALOG,
-        "prompts": {**LANGUAGES_CATALOG["prompts"], "fr-FR/welcome": [1, 8000, 1]},  # type: ignore[dict-item]
+        "prompts": {**LANGUAGES_CATALOG["prompts"], "fr-FR/welcome": "1,8000,1"},  # type: ignore[dict-item]
     }
     configured = load_config({**ENV, "PROMPT_CATALOG": write_catalog(drafts)})
 
@@ -193,7 +193,7 @@ def test_the_fallback_plays_once_across_languages_even_without_attributes(
     # The default language lacks the fallback; a neutral one and a Spanish one exist.
     catalog = {
         **LANGUAGES_CATALOG,
-        "prompts": {"en-US/welcome": [1, 8000, 1], "es-US/error": [1, 8000, 1], "error": [1, 8, 1]},
+        "prompts": {"en-US/welcome": "1,8000,1", "es-US/error": "1,8000,1", "error": "1,8,1"},
     }
     spanish = load_config(
         {

@@ -61,10 +61,10 @@ def broken_stack(
     (catalog_dir / "catalog.json").write_text(
         json.dumps(
             {
-                "format": "playaudio-catalog/1",
+                "format": "playaudio-catalog/2",
                 "catalog": stack_id,
                 "keyPrefix": deploy_prefix,
-                "prompts": {name: [1000, 8000, 1] for name in ("welcome", "error")},
+                "prompts": {name: "1000,8000,1" for name in ("welcome", "error")},
             }
         )
     )
