@@ -594,11 +594,14 @@ class WavPrompts(Construct):
             else None
         )
         staged = hashlib.sha256()
+        made: set[Path] = {staging}  # one mkdir per folder, not one per prompt
         for relative in files:
             name = _shown(source / relative)
             target = staging / _staged_name(relative)
             try:
-                _make_folder(target.parent, name)
+                if target.parent not in made:
+                    _make_folder(target.parent, name)
+                    made.add(target.parent)
                 audio = source / relative
                 if normalize_prompt is not None:
                     assert cache is not None
