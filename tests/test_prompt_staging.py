@@ -457,3 +457,22 @@ def test_a_resynth_after_deleting_the_assembly_stages_the_assets_again(
     _, stack, _ = synth(make_bare_app, source, outdir)
 
     assert list(deployed_files(stack, outdir)) == ["welcome.wav"]
+
+
+def test_the_asset_folder_holds_the_staged_prompts_themselves_not_a_second_copy(
+    make_bare_app: AppFactory, tmp_path: Path
+) -> None:
+    source = tmp_path / "src"
+    for name in ("welcome", "menu/main", "menu/sub/deep"):
+        wavgen.write(source / f"{name}.wav", wavgen.pcm(frames=100 + len(name)))
+    outdir = tmp_path / "cdk.out"
+    for _ in range(2):  # a re-synth into the same assembly replaces the folder
+        _, _, prompts = synth(make_bare_app, source, outdir)
+    asset = outdir / f"asset.{prompts.asset.asset_hash}"
+    staged = sorted(p.relative_to(prompts.staging_dir) for p in prompts.staging_dir.rglob("*.wav"))
+    assert sorted(p.relative_to(asset) for p in asset.rglob("*.wav")) == staged
+    for relative in staged:
+        # aws-cdk-lib found the folder staged and did not copy: the same files, linked.
+        assert (asset / relative).samefile(prompts.staging_dir / relative)
+    holding_welcome = [p for p in outdir.glob("asset.*") if (p / "welcome.wav").exists()]
+    assert holding_welcome == [asset]
