@@ -7,7 +7,14 @@ The constructs are re-exported lazily, so that the stdlib-only parts
 from __future__ import annotations
 
 from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
+
+try:
+    __version__: str = version("chime-playaudio-constructs")
+    """The installed distribution's version (pyproject.toml's)."""
+except PackageNotFoundError:  # the source tree on sys.path without an install
+    __version__ = "unknown: the package is not installed (pip install .)"
 
 if TYPE_CHECKING:
     from constructs_pkg.call_monitoring import AlarmSettings, CallMonitoring
@@ -43,7 +50,13 @@ __all__ = [
     "SipRuleTarget",
     "UnknownPromptError",
     "WavPrompts",
+    "__version__",
 ]
+
+
+def __dir__() -> list[str]:
+    """The public names (the exports too, though they are imported on first use)."""
+    return sorted({*__all__, *(name for name in globals() if name.startswith("__"))})
 
 
 def __getattr__(name: str) -> Any:

@@ -7,8 +7,9 @@ mistake (``priority="2"``) reads like a value mistake, and all of them come at o
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import aws_cdk as cdk
 from constructs import IConstruct
@@ -112,3 +113,17 @@ def describe(value: object) -> str:
     if isinstance(value, str) or value is None:
         return text
     return f"{text} ({type(value).__name__})"
+
+
+_Class = TypeVar("_Class", bound=type)
+
+
+def real_signature(cls: _Class) -> _Class:
+    """Give a construct class the signature of its ``__init__`` (without ``self``) for
+    ``help()`` and ``inspect.signature``: jsii's metaclass ``__call__(*args, **kwargs)``
+    would hide it."""
+    init = inspect.signature(cls.__init__)  # type: ignore[misc]
+    cls.__signature__ = init.replace(  # type: ignore[attr-defined]
+        parameters=list(init.parameters.values())[1:]
+    )
+    return cls

@@ -31,7 +31,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_pkg._props import Problems, describe
+from constructs_pkg._props import Problems, describe, real_signature
 from constructs_pkg.runtime import metrics
 from constructs_pkg.sip_media_application import SipMediaApplication
 
@@ -85,6 +85,7 @@ DEFAULT_ROLLBACK_ALARMS = (
 )
 
 
+@real_signature
 class CallMonitoring(Construct):
     """Alarms, an alarm topic and a dashboard for one SipMediaApplication's call flow.
 

@@ -20,7 +20,7 @@ from aws_cdk import region_info
 from constructs import Construct
 
 from constructs_pkg._checks import BUCKET_ACCESS_LOGS, BUCKET_KMS, BUCKET_REPLICATION, exempt
-from constructs_pkg._props import Problems
+from constructs_pkg._props import Problems, real_signature
 from constructs_pkg.s3_keys import key_prefix_problem, normalize_unchecked
 
 CHIME_SERVICE_PRINCIPAL = "voiceconnector.chime.amazonaws.com"
@@ -61,6 +61,7 @@ _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _IP_ADDRESS = re.compile(r"\d+\.\d+\.\d+\.\d+")
 
 
+@real_signature
 class PromptBucket(Construct):
     """An S3 bucket for audio prompts that Chime PlayAudio can read, secure and data-keeping.
 

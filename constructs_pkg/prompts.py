@@ -42,7 +42,7 @@ from constructs_pkg._checks import (
     resources_of_type,
 )
 from constructs_pkg._nag import acknowledge, wildcard_resource_finding
-from constructs_pkg._props import Problems, describe, implements
+from constructs_pkg._props import Problems, describe, implements, real_signature
 from constructs_pkg.audio.wav import (
     PromptCheckError,
     WavError,
@@ -136,6 +136,7 @@ class PromptCollisionError(WavError):
     """Two or more source files that would be deployed to one key."""
 
 
+@real_signature
 class WavPrompts(Construct):
     """A folder of WAV prompts, checked at synth time and deployed to a PromptBucket.
 

@@ -25,7 +25,7 @@ from constructs import Construct
 
 from constructs_pkg._checks import CODEDEPLOY_LAMBDA_ROLE, FunctionExemptions, exempt
 from constructs_pkg._lambda import package_function
-from constructs_pkg._props import Problems, describe, implements
+from constructs_pkg._props import Problems, describe, implements, real_signature
 from constructs_pkg.handlers import CHIME_NAME
 from constructs_pkg.prompt_bucket import CHIME_SERVICE_PRINCIPAL
 from constructs_pkg.prompts import UnknownPromptError, WavPrompts
@@ -95,6 +95,7 @@ SAMPLE_HANDLER_LOGS = (
 )
 
 
+@real_signature
 class SipMediaApplication(Construct):
     """A SIP media application whose endpoint is a Lambda that Chime may invoke.
 

@@ -22,7 +22,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
 from constructs_pkg._checks import LOG_GROUP_KMS, exempt
-from constructs_pkg._props import Problems, describe
+from constructs_pkg._props import Problems, describe, real_signature
 from constructs_pkg._provider import chime_api_provider
 from constructs_pkg.handlers import SIP_MESSAGE_LOGS_ACTIONS
 from constructs_pkg.sip_media_application import SipMediaApplication
@@ -47,6 +47,7 @@ SIP_MESSAGES_ENCRYPTION = (
 )
 
 
+@real_signature
 class SipMessageLogs(Construct):
     """The SIP message logs of one SIP media application, on or off, with a retention.
 

@@ -19,7 +19,7 @@ from constructs import Construct, IConstruct
 
 from constructs_pkg._checks import Concern, exempt
 from constructs_pkg._nag import AWS_SOLUTIONS, finding
-from constructs_pkg._props import Problems, describe
+from constructs_pkg._props import Problems, describe, real_signature
 from constructs_pkg._provider import chime_api_provider
 from constructs_pkg.handlers import CHIME_NAME, E164_NUMBER, HOSTNAME, SIP_RULE_ACTIONS, SMA_ID
 from constructs_pkg.sip_media_application import (
@@ -48,6 +48,7 @@ class SipRuleTarget:
     priority: int
 
 
+@real_signature
 class SipRule(Construct):
     """A SIP rule whose trigger is a phone number or a request-URI host name.
 
