@@ -18,7 +18,7 @@ TOOL_STAMPS := $(TOOLS)/checkov/.installed $(TOOLS)/awscli/.installed
 CDK_OUT ?= cdk.out
 SYNTH_ARGS ?=
 
-.PHONY: setup synth test lint typecheck unit bench call clean
+.PHONY: setup synth test lint typecheck unit bench call dist clean
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(TOOL_STAMPS)
 
@@ -68,5 +68,11 @@ bench: setup $(TOOLS)/powertools/.installed
 call: $(CALL_STAMP)
 	playaudio-sim call --cdk-out $(CDK_OUT) $(CALL_ARGS)
 
+# An sdist and a wheel in dist/, by the standard build front-end (tests/test_packaging.py
+# checks the wheel holds every runtime file and nothing else).
+dist: $(PY_STAMP)
+	rm -rf dist
+	python -m build --outdir dist
+
 clean:
-	rm -rf $(CDK_OUT) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(CDK_OUT) dist .pytest_cache .mypy_cache .ruff_cache
