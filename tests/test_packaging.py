@@ -53,6 +53,8 @@ def test_the_wheel_carries_the_projects_metadata(wheel: zipfile.ZipFile) -> None
     metadata = email.message_from_bytes(wheel.read(metadata_name))
     assert metadata["Name"] == "chime-playaudio-constructs"
     assert metadata["Requires-Python"] == ">=3.11"
+    assert metadata["License-Expression"] == "Apache-2.0"
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in wheel.namelist())
     requires = metadata.get_all("Requires-Dist") or []
     assert any(r.startswith("aws-cdk-lib") for r in requires)
     assert any('extra == "normalize"' in r for r in requires)
