@@ -174,7 +174,11 @@ class Catalog:
                 f"{self._where()}: prompt {name!r} is {entry!r}; expected "
                 '"<durationMs>,<rate>,<channels>", whole numbers, rate and channels above 0'
             )
-        return PromptInfo(name, self.key_prefix + name + PROMPT_SUFFIX, *numbers)
+        return PromptInfo(name, self.key_of(name), *numbers)
+
+    def key_of(self, name: str) -> str:
+        """The S3 key of catalog name ``name`` (as :meth:`resolve` returns it)."""
+        return self.key_prefix + name + PROMPT_SUFFIX
 
     def audio_source(self, name: str, language: str | None = None) -> dict[str, str]:
         """The PlayAudio ``AudioSource`` of prompt ``name`` in ``language`` (a new dict)."""

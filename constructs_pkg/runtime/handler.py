@@ -167,6 +167,7 @@ class Config:
         "catalog",
         "errors",
         "fallback",
+        "fallback_keys",
         "language_by_number",
         "metrics_namespace",
         "repeat",
@@ -194,6 +195,9 @@ class Config:
         self.metrics_namespace = metrics_namespace
         self.language_by_number = language_by_number or {}
         self._sources: dict[tuple[str, str | None], dict[str, str] | None] = {}
+        self.fallback_keys: frozenset[str] = self._fallback_keys()
+        """The fallback prompt's keys in every language: a failure of any of them gets no
+        second fallback, even with the transaction attributes lost."""
 
     def audio_source(self, name: str, language: str | None = None) -> dict[str, str] | None:
         """The S3 AudioSource of prompt ``name`` in ``language`` (a new dict each call), or
@@ -213,12 +217,13 @@ class Config:
         source = self._sources[wanted]
         return None if source is None else dict(source)
 
-    def fallback_keys(self) -> set[str]:
-        """The fallback prompt's keys in every language: a failure of any of them gets no
-        second fallback, even with the transaction attributes lost."""
-        languages = self.catalog.languages if self.catalog is not None else ()
-        sources = (self.audio_source(self.fallback, language) for language in (None, *languages))
-        return {source["Key"] for source in sources if source is not None}
+    def _fallback_keys(self) -> frozenset[str]:
+        """Every key the fallback can resolve to (its own name, or in a language folder),
+        found without resolving: a resolution would log fallbacks no call made."""
+        if self.catalog is None:
+            return frozenset()
+        names = (self.fallback, *(f"{lang}/{self.fallback}" for lang in self.catalog.languages))
+        return frozenset(self.catalog.key_of(name) for name in names if name in self.catalog)
 
     def language_of_key(self, key: object) -> str | None:
         """The language folder a deployed key is in, or None."""
@@ -433,7 +438,7 @@ def _on_action_failed(event: InvocationEvent, config: Config) -> dict[str, Any]:
     ):
         failing = _failing_keys(parameters)
         fallback = config.audio_source(config.fallback, _failure_language(config, event, failing))
-        if fallback is not None and not failing & config.fallback_keys():
+        if fallback is not None and not failing & config.fallback_keys:
             call_id = parameters.get("CallId")
             target = call_id if isinstance(call_id, str) and call_id else event.call_id
             actions = _prompt_then_hangup(config, fallback, target)

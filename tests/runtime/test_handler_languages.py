@@ -234,3 +234,33 @@ def test_an_unreadable_catalog_is_the_only_error_reported() -> None:
     )
     assert len(broken.errors) == 1
     assert "but there is no such file" in broken.errors[0]
+
+
+def test_a_failure_logs_no_fallback_for_a_language_the_call_does_not_use(
+    make_event: MakeEvent, caplog: pytest.LogCaptureFixture
+) -> None:
+    three = {
+        **LANGUAGES_CATALOG,
+        "languages": ["en-US", "es-US", "fr-FR"],
+        "prompts": {
+            "en-US/welcome": "1,8000,1",
+            "en-US/error": "1,8000,1",
+            "es-US/error": "1,8000,1",
+            "fr-FR/welcome": "1,8000,1",
+        },
+    }
+    spanish = load_config(
+        {
+            **ENV,
+            "PROMPT_CATALOG": write_catalog(three),
+            "LANGUAGE_BY_NUMBER": json.dumps({OUR_NUMBER: "es-US"}),
+        }
+    )
+    with caplog.at_level(logging.WARNING, CATALOG_LOGGER):
+        result = handle(
+            make_event("ACTION_FAILED", audio_failure("ivr/en-US/welcome.wav")), spanish
+        )
+    assert played_keys(result) == ["ivr/es-US/error.wav"]
+    # fr-FR lacks the fallback, but no fr-FR call asked for it: nothing to log.
+    assert [r for r in caplog.records if r.name == CATALOG_LOGGER] == []
+    assert spanish.fallback_keys == {"ivr/en-US/error.wav", "ivr/es-US/error.wav"}
