@@ -10,7 +10,6 @@ that principal calls hang up unexpectedly, so the permission is always added.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -26,7 +25,7 @@ from constructs import Construct
 from constructs_pkg._checks import CODEDEPLOY_LAMBDA_ROLE, FunctionExemptions, exempt
 from constructs_pkg._lambda import package_function
 from constructs_pkg._props import Problems, describe, implements, real_signature
-from constructs_pkg.handlers import CHIME_NAME
+from constructs_pkg.handlers import CHIME_NAME, E164_NUMBER
 from constructs_pkg.prompt_bucket import CHIME_SERVICE_PRINCIPAL
 from constructs_pkg.prompts import UnknownPromptError, WavPrompts
 from constructs_pkg.runtime.actions import dtmf_list_error, positive_int_error
@@ -50,8 +49,6 @@ SAMPLE_HANDLER = "runtime.handler.handler"
 # Lambda caps a function's whole environment at 4 KB; the number map leaves room for the
 # sample handler's other variables (about 300 bytes).
 MAX_LANGUAGE_MAP_BYTES = 3072
-# A phone number as Chime writes it in call events: E.164.
-E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 # The SMA retries an invocation after 5 s without an answer: finish (or fail) well before.
 HANDLER_TIMEOUT = cdk.Duration.seconds(3)
 # The alias the SMA invokes, so that a handler change can shift calls over gradually.
@@ -330,7 +327,7 @@ def _check_language_by_number(
             "own function with the number table in its code"
         )
     for number, language in value.items():
-        if not (isinstance(number, str) and E164.fullmatch(number)):
+        if not (isinstance(number, str) and E164_NUMBER.fullmatch(number)):
             problems.add(
                 f"language_by_number has the number {number!r}; expected E.164 such as "
                 "'+12065550100' (+, country code, up to 15 digits)"
