@@ -18,7 +18,7 @@ TOOL_STAMPS := $(TOOLS)/checkov/.installed $(TOOLS)/awscli/.installed
 CDK_OUT ?= cdk.out
 SYNTH_ARGS ?=
 
-.PHONY: setup synth test lint typecheck unit bench call dist clean
+.PHONY: setup synth test lint typecheck unit bench call dist docs clean
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(TOOL_STAMPS)
 
@@ -74,5 +74,10 @@ dist: $(PY_STAMP)
 	rm -rf dist
 	python -m build --outdir dist
 
+# The API reference, built from the docstrings by pdoc (tests/test_docs.py builds it too).
+DOCS_OUT ?= docs/api
+docs: $(PY_STAMP)
+	python scripts/build_docs.py $(DOCS_OUT)
+
 clean:
-	rm -rf $(CDK_OUT) dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(CDK_OUT) dist $(DOCS_OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,66 @@
+"""`make docs`: the API reference pdoc builds from the docstrings holds every export, each
+construct with its parameters, and the modules users' handlers import; a warning fails it."""
+
+from __future__ import annotations
+
+import html
+import re
+import sys
+from pathlib import Path
+
+import pdoc.doc
+import pytest
+
+import constructs_pkg
+from tests.test_public_api import CONSTRUCTS
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import build_docs  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("api")
+    build_docs.build(out)
+    return out
+
+
+def test_every_export_has_an_entry(reference: Path) -> None:
+    page = (reference / "constructs_pkg.html").read_text(encoding="utf-8")
+    missing = [name for name in constructs_pkg.__all__ if f'id="{name}"' not in page]
+    assert missing == []
+
+
+@pytest.mark.parametrize("name", CONSTRUCTS)
+def test_each_construct_lists_its_parameters_from_its_docstring(reference: Path, name: str) -> None:
+    page = (reference / "constructs_pkg.html").read_text(encoding="utf-8")
+    start = page.index(f'<section id="{name}"')
+    docstring = page[page.index('<div class="docstring">', start) :]
+    docstring = docstring[: docstring.index("</div>")]
+    documented = re.findall(r":param (\w+):", getattr(constructs_pkg, name).__doc__)
+    assert documented
+    # A Parameters list naming exactly the documented ones, in order; no reST left over.
+    assert '<h6 id="parameters">Parameters</h6>' in docstring
+    listed = [html.unescape(n) for n in re.findall(r"<li><strong>(.*?)</strong>", docstring)]
+    assert listed == documented
+    assert ":param" not in docstring
+
+
+def test_the_modules_users_handlers_import_are_documented(reference: Path) -> None:
+    pages = {p.relative_to(reference).as_posix() for p in reference.rglob("*.html")}
+    for module in ("actions", "catalog", "events", "metrics"):
+        assert f"constructs_pkg/runtime/{module}.html" in pages
+    assert "constructs_pkg/audio/wav.html" in pages
+
+
+def test_a_pdoc_warning_fails_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from constructs_pkg.runtime import events
+
+    monkeypatch.setattr(events, "__all__", ["nowhere"], raising=False)
+    pdoc.doc.Module.from_name.cache_clear()  # the module fixture's build cached events
+    with pytest.raises(
+        UserWarning, match=re.escape("'nowhere' in constructs_pkg.runtime.events.__all__")
+    ):
+        build_docs.build(tmp_path)
