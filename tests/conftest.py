@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -59,3 +60,20 @@ def make_stack(make_bare_app: Callable[..., cdk.App]) -> Callable[..., cdk.Stack
         return cdk.Stack(make_bare_app(), stack_id, env=env)
 
     return factory
+
+
+@pytest.fixture(scope="session")
+def built_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder holding the sdist and the wheel, built as `make dist` builds them: an sdist,
+    then the wheel from it in a temporary folder (build's default), so the wheel proves the
+    sdist complete and no build/ folder is left in the repo (only setuptools' egg-info
+    scratch, which git ignores)."""
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    return out

@@ -5,8 +5,6 @@ or the sample app), with the project's metadata."""
 from __future__ import annotations
 
 import email
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -17,19 +15,8 @@ PACKAGE = ROOT / "constructs_pkg"
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        # An sdist, then the wheel built from it in a temporary folder (build's default):
-        # the wheel proves the sdist complete, and no build/ folder is left in the repo
-        # (only setuptools' egg-info scratch, which git ignores).
-        [sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=True,
-    )
-    (built,) = out.glob("chime_playaudio_constructs-*.whl")
+def wheel(built_dist: Path) -> zipfile.ZipFile:
+    (built,) = built_dist.glob("chime_playaudio_constructs-*.whl")
     return zipfile.ZipFile(built)
 
 
