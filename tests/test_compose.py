@@ -7,48 +7,19 @@ pack of the sample app; the CLI must synthesize it offline, silently, with exit 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-CDK = ROOT / "node_modules" / ".bin" / "cdk"
+from tests.cli import ROOT, cli_synth
+
 # Relative to ROOT, the CLI's working directory, so that it reads cdk.json there.
 COMPOSE_APP = ".venv/bin/python tests/compose_app.py"
 
 
-def cli_environment(tmp_path: Path) -> dict[str, str]:
-    """No AWS credentials or account (offline proof), the venv's Node, no telemetry."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AWS_", "CDK_DEFAULT_", "CDK_CONTEXT"))
-    }
-    env.update(
-        PATH=os.pathsep.join(
-            [str(ROOT / ".venv" / "bin"), str(CDK.parent), os.environ.get("PATH", "")]
-        ),
-        AWS_CONFIG_FILE=str(tmp_path / "no-aws-config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-aws-credentials"),
-        AWS_EC2_METADATA_DISABLED="true",
-        CDK_DISABLE_CLI_TELEMETRY="true",
-    )
-    return env
-
-
 def synth_compose_app(tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], Path]:
     outdir = tmp_path / "cdk.out"
-    result = subprocess.run(
-        [str(CDK), "synth", "--app", COMPOSE_APP, "-o", str(outdir), "--quiet", "--no-notices"],
-        cwd=ROOT,
-        env=cli_environment(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    return result, outdir
+    return cli_synth(COMPOSE_APP, ROOT, outdir, {}, tmp_path), outdir
 
 
 def one(resources: dict[str, Any], resource_type: str) -> tuple[str, dict[str, Any]]:
