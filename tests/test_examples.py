@@ -22,6 +22,8 @@ from tests.source_tree import left_as_it_was
 
 CHIME = {"Service": "voiceconnector.chime.amazonaws.com"}
 PACKS = ["AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "Serverless"]
+ACCOUNT = "123456789012"
+SMA_ARN = f"arn:aws:chime:us-east-1:{ACCOUNT}:sma/1a2b3c4d-0000-4000-8000-000000000001"
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,44 @@ def chime_statements(template: dict[str, Any]) -> dict[str, list[dict[str, Any]]
 def prompts_of(bucket: str) -> dict[str, Any]:
     """The resource of the prompts statement on ``bucket``: its objects under prompts/."""
     return {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/prompts/*"]]}
+
+
+# --- examples/prompts_only: bring your own SMA ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def prompts_only(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return synthesized("prompts_only", tmp_path_factory.mktemp("prompts-only"), {"smaArn": SMA_ARN})
+
+
+def test_prompts_only_lets_chime_read_for_the_users_sma_alone(prompts_only: Synth) -> None:
+    # The stack goes where the SMA is: Chime plays only from a bucket of the SMA's account.
+    assert prompts_only.stacks() == {"PromptsOnlyStack": f"aws://{ACCOUNT}/us-east-1"}
+    template = prompts_only.template("PromptsOnlyStack")
+    assert of_type(template, "AWS::Chime::SipMediaApplication") == {}
+    bucket = by_path(template)["PromptsOnlyStack/Prompts/Bucket/Resource"]
+    (statement,) = chime_statements(template).pop(bucket)
+    assert statement["Action"] == "s3:GetObject"
+    assert statement["Resource"] == prompts_of(bucket)
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": [SMA_ARN]}
+    }
+    # What the user's function needs to play them.
+    assert template["Outputs"] == {
+        "PromptsBucketName": {"Value": {"Ref": bucket}},
+        "PromptsKeyPrefix": {"Value": "prompts/"},
+    }
+    assert prompts_only.findings() == []
+
+
+def test_prompts_only_without_the_sma_arn_says_how_to_give_it(tmp_path: Path) -> None:
+    synth = synth_example("prompts_only", tmp_path)
+    assert synth.returncode != 0
+    assert "PromptsOnlyStack: context smaArn is None; expected the ARN of your SIP media" in (
+        synth.stderr
+    )
+    assert "-c smaArn=arn:aws:chime:us-east-1:123456789012:sma/<sma-id>" in synth.stderr
+    assert "Traceback" not in synth.stderr
 
 
 # --- examples/bring_your_own: your bucket and function, and the compliance packs -----------
