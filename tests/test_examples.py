@@ -24,6 +24,8 @@ CHIME = {"Service": "voiceconnector.chime.amazonaws.com"}
 PACKS = ["AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "Serverless"]
 ACCOUNT = "123456789012"
 SMA_ARN = f"arn:aws:chime:us-east-1:{ACCOUNT}:sma/1a2b3c4d-0000-4000-8000-000000000001"
+WEST_SMA_ID = "0f2e5c1a-3b4d-4e6f-8a9b-1c2d3e4f5a6b"
+PHONE_NUMBER = "+12065550100"
 
 
 @dataclass(frozen=True)
@@ -212,3 +214,80 @@ def test_chime_reads_the_users_own_bucket_for_that_sma(bring_your_own: Synth) ->
         s.get("Principal") for s in log_policy["Properties"]["PolicyDocument"]["Statement"]
     ]
     assert {"Service": "logging.s3.amazonaws.com"} in principals
+
+
+# --- examples/multi_sma: an SMA in each of two regions, and a rule that fails over ----------
+
+
+@pytest.fixture(scope="module")
+def multi_sma(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    synth = synth_example(
+        "multi_sma",
+        tmp_path_factory.mktemp("multi-sma"),
+        {"phoneNumber": PHONE_NUMBER, "westSmaId": WEST_SMA_ID},
+    )
+    assert synth.returncode == 0, synth.stderr[-4000:]
+    return synth
+
+
+def test_each_regions_bucket_lets_chime_read_for_its_own_sma_alone(multi_sma: Synth) -> None:
+    assert multi_sma.stacks() == {
+        "IvrWest": "aws://unknown-account/us-west-2",
+        "IvrEast": "aws://unknown-account/us-east-1",
+    }
+    for stack, region in (("IvrEast", "us-east-1"), ("IvrWest", "us-west-2")):
+        template = multi_sma.template(stack)
+        ((sma_id, sma),) = of_type(template, "AWS::Chime::SipMediaApplication").items()
+        assert sma["Properties"]["AwsRegion"] == region
+        bucket = by_path(template)[f"{stack}/Prompts/Bucket/Resource"]
+        (statement,) = chime_statements(template).pop(bucket)
+        assert statement["Resource"] == prompts_of(bucket)
+        assert statement["Condition"]["StringEquals"]["aws:SourceArn"] == [
+            {"Fn::GetAtt": [sma_id, "SipMediaApplicationArn"]}
+        ]
+        # The region's calls play from the region's bucket: the handler's bucket is the
+        # one this stack's prompts are deployed to.
+        ((deployment_id, deployment),) = of_type(template, "Custom::CDKBucketDeployment").items()
+        assert deployment["Properties"]["DestinationBucketName"] == {"Ref": bucket}
+        handler = template["Resources"][by_path(template)[f"{stack}/Sma/Handler/Resource"]]
+        bucket_variable = json.dumps(handler["Properties"]["Environment"]["Variables"])
+        assert f'"Fn::GetAtt": ["{deployment_id}", "DestinationBucketArn"]' in bucket_variable
+
+
+def test_the_number_fails_over_from_the_east_sma_to_the_west_one(multi_sma: Synth) -> None:
+    template = multi_sma.template("IvrEast")
+    ((sma_id, _),) = of_type(template, "AWS::Chime::SipMediaApplication").items()
+    ((_, rule),) = of_type(template, "Custom::ChimeSipRule").items()
+    assert (rule["Properties"]["TriggerType"], rule["Properties"]["TriggerValue"]) == (
+        "ToPhoneNumber",
+        PHONE_NUMBER,
+    )
+    assert rule["Properties"]["TargetApplications"] == [
+        {
+            "SipMediaApplicationId": {"Fn::GetAtt": [sma_id, "SipMediaApplicationId"]},
+            "Priority": "1",
+            "AwsRegion": "us-east-1",
+        },
+        {"SipMediaApplicationId": WEST_SMA_ID, "Priority": "2", "AwsRegion": "us-west-2"},
+    ]
+    assert of_type(multi_sma.template("IvrWest"), "Custom::ChimeSipRule") == {}
+
+
+def test_the_one_finding_is_the_bundled_registry_lacking_the_sma_type_in_us_west_2(
+    multi_sma: Synth,
+) -> None:
+    # aws-cdk-lib's built-in CloudFormation validation (its bundled resource registry) says
+    # AWS::Chime::SipMediaApplication does not exist in us-west-2, though SMAs do; shown to
+    # the user as a warning, not acknowledged here (README, Examples). Any other finding or
+    # warning fails.
+    assert multi_sma.findings() == [("F3006", "IvrWest/Sma/Resource")]
+    assert multi_sma.warnings() == []
+
+
+def test_multi_sma_refuses_a_rule_without_the_failover_sma(tmp_path: Path) -> None:
+    synth = synth_example("multi_sma", tmp_path, {"phoneNumber": PHONE_NUMBER})
+    assert synth.returncode != 0
+    assert "IvrEast: the SIP rule needs both -c phoneNumber=+1... (your number) and" in (
+        synth.stderr
+    )
+    assert "Traceback" not in synth.stderr
