@@ -24,7 +24,9 @@ output ``SmaId``):
 ``cdk synth`` warns ``F3006``: the resource registry that aws-cdk-lib's built-in
 CloudFormation validation bundles has no ``AWS::Chime::SipMediaApplication`` in
 us-west-2, though SMAs exist there. Whether CloudFormation there creates one is not
-known offline: deploy IvrWest first, and if it fails on that type, that is why.
+known offline: deploy IvrWest first, and if it fails on that type, that is why. Under
+the cdk.json ``cdk init`` writes, which sets ``@aws-cdk/core:validateAgainstDefaultRules``,
+the warning is an error and the synth fails; this folder's cdk.json leaves it a warning.
 """
 
 from __future__ import annotations
