@@ -30,11 +30,11 @@ import aws_cdk as cdk
 import pytest
 
 from tests.audio import wavgen
+from tests.cli import CDK, cli_environment
 from tests.conftest import cdk_json_context
 from tests.flag_matrix_app import STACKS, USER_PATHS, build
 from tests.snapshot_utils import normalize_template
 from tests.templates import security_content
-from tests.test_compose import CDK, cli_environment
 
 # The logical ids of the user's own resources in tests/flag_matrix_app.py.
 USER_LOGICAL_IDS = ("UserFunction", "UserBucket", "UserTopic")

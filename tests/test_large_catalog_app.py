@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from constructs_pkg.simulator.cli import main as simulator
 from tests.audio import wavgen
-from tests.test_compose import CDK, ROOT, cli_environment
+from tests.cli import ROOT, cli_synth
 
 PROMPTS_PER_LANGUAGE = 2500
 SPANISH_NUMBER = "+12065550123"
@@ -39,21 +38,6 @@ def two_language_folder(root: Path) -> Path:
         for index, name in enumerate(names):
             wavgen.write(root / language / f"{name}.wav", wavgen.pcm(frames=1 + index % 7))
     return root
-
-
-def cli_synth(
-    app: str, cwd: Path, outdir: Path, context: dict[str, str], tmp_path: Path
-) -> subprocess.CompletedProcess[str]:
-    flags = [part for key, value in context.items() for part in ("-c", f"{key}={value}")]
-    return subprocess.run(
-        [str(CDK), "synth", "--app", app, "-o", str(outdir), "--quiet", "--no-notices", *flags],
-        cwd=cwd,
-        env=cli_environment(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
 
 
 def heard(cdk_out: Path, out: Path, *options: str) -> list[str]:
