@@ -403,7 +403,8 @@ def test_two_rules_for_one_trigger_are_refused(
 ) -> None:
     app = cdk.App()
     east = cdk.Stack(app, "East", env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
-    west = cdk.Stack(app, "West", env=cdk.Environment(account=ACCOUNT, region="us-west-2"))
+    # Another stack of the app (the SMA type has no us-west-2: a second us-east-1 stack).
+    west = cdk.Stack(app, "West", env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
     SipRule(
         east,
         "Main",

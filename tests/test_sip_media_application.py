@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+import cfnlint
 import pytest
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
@@ -15,6 +16,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
 from constructs_pkg import PromptBucket, SipMediaApplication, WavPrompts
+from constructs_pkg.sip_media_application import SMA_REGIONS, SMA_TYPE_REGIONS
 from tests.audio import wavgen
 from tests.conftest import cdk_json_context
 from tests.flag_matrix_app import user_function
@@ -271,6 +273,12 @@ def test_an_unknown_welcome_prompt_names_the_known_ones(build: Build) -> None:
             {"region": "eu-north-1"},
             "region is 'eu-north-1', where SIP media applications do not exist",
         ),
+        (
+            {"region": "us-west-2"},
+            "region is 'us-west-2', where SIP media applications exist but CloudFormation has "
+            "no AWS::Chime::SipMediaApplication type, so a deploy would fail; create that SMA "
+            r"with the API or console .*; expected one of us-east-1, ca-central-1,",
+        ),
         ({"with_prompts": False}, "the sample handler needs prompts"),
         ({"playback_terminators": "#A"}, r"playback_terminators=\['#', 'A'\] is invalid"),
         ({"playback_repeat": 0}, "playback_repeat=0 is invalid; allowed: an integer > 0"),
@@ -416,3 +424,16 @@ def test_region_token_passes(make_bare_app: Callable[..., cdk.App]) -> None:
     Template.from_stack(stack).has_resource_properties(
         "AWS::Chime::SipMediaApplication", {"AwsRegion": {"Ref": "AWS::Region"}}
     )
+
+
+def test_the_regions_it_accepts_are_those_where_cloudformation_has_the_sma_type() -> None:
+    """SMA_TYPE_REGIONS against cfn-lint's per-region resource registry (its provider
+    schemas), so that a cfn-lint upgrade that adds the type to us-west-2 fails here."""
+    providers = Path(cfnlint.__file__).parent / "data" / "schemas" / "providers"
+    with_type = [
+        region
+        for region in SMA_REGIONS
+        if '"AWS::Chime::SipMediaApplication"' in (providers / f"{region}.json").read_text()
+    ]
+    assert with_type == list(SMA_TYPE_REGIONS)
+    assert set(SMA_REGIONS) - set(SMA_TYPE_REGIONS) == {"us-west-2"}
