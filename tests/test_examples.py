@@ -19,9 +19,9 @@ import pytest
 
 from tests.cli import ROOT, cli_synth
 from tests.source_tree import left_as_it_was
+from tests.test_compliance import PACKS
 
 CHIME = {"Service": "voiceconnector.chime.amazonaws.com"}
-PACKS = ["AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "Serverless"]
 ACCOUNT = "123456789012"
 SMA_ARN = f"arn:aws:chime:us-east-1:{ACCOUNT}:sma/1a2b3c4d-0000-4000-8000-000000000001"
 WEST_SMA_ID = "0f2e5c1a-3b4d-4e6f-8a9b-1c2d3e4f5a6b"
