@@ -69,6 +69,7 @@ examples:
   playaudio-sim call --outbound -o other.out --out /tmp/call
   playaudio-sim call --sma-number +442071838750        # the caller dials this number
   playaudio-sim call --scenario scenarios/happy-path.json
+  playaudio-sim call --reading emptyActions=keep      # the other reading of a conflict
 """
 
 
@@ -146,6 +147,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="stop the call at this length (default 600)",
     )
+    call.add_argument(
+        "--reading",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="where the guide's pages conflict, run the call under this reading (repeatable; "
+        "a scenario's readings win): emptyActions=stop|keep, attributes=replace|merge, "
+        "attributeLimit=10|100, digitsSuccess=always|end-of-list, "
+        "invalidResponseErrors=top-level|action-data; the first of each is the default",
+    )
     call.add_argument("--stack", metavar="NAME", help="the stack, if cdk.out has several SMAs")
     call.add_argument("--sma", metavar="LOGICAL_ID", help="the SMA, if a stack has several")
     call.add_argument(
@@ -216,10 +227,12 @@ def _fail(message: str, status: int) -> int:
 def _call(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from .assembly import AssemblyError, load_call_setup
     from .engine import Call, CallOptions, parse_keys, write_outputs
+    from .readings import Readings
     from .scenario import Scenario, ScenarioError
 
     try:
         keys = parse_keys(args.keys)
+        readings = Readings.from_pairs(args.reading, "--reading")
     except ValueError as error:
         parser.error(str(error))
     scenario: Scenario | None = None
@@ -244,6 +257,7 @@ def _call(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         hangup_at_ms=None if args.hangup_at is None else args.hangup_at * 1000,
         caller_patience_ms=args.caller_patience * 1000,
         max_call_ms=args.max_call_seconds * 1000,
+        readings=readings,
     )
     if scenario is not None:
         try:

@@ -8,6 +8,7 @@
       "call": {"direction": "inbound", "keys": "#@2s", "hangupAt": "30s",
                "callerNumber": "+14155550123", "smaNumber": "+442071838750"},
       "bucket": {"remove": ["prompts/welcome.wav"]},
+      "readings": {"emptyActions": "keep"},
       "environment": {
         "PROMPTS_MANIFEST": {"mergePatch": {"welcome": {"key": "prompts/not-deployed.wav"}}},
         "PLAYBACK_REPEAT": "2",
@@ -33,6 +34,10 @@ delete from the simulated bucket before the call, from every bucket a
 deployment puts them in, as if someone deleted them by hand: a PlayAudio of
 one fails with InvalidAudioSource. A key that is not deployed is an error
 naming it and a few deployed keys.
+
+``readings`` picks, per conflict between the guide's pages, the reading the call
+runs under (:mod:`.readings`; the names and values of ``--reading``); each one
+named here wins over the command line's, the others are the command line's.
 
 ``environment`` overrides the synthesized function's environment, which is
 how a scenario breaks a deployed app without a second stack: a string
@@ -64,8 +69,9 @@ from typing import Any
 from .assembly import CallSetup
 from .engine import CallOptions, CallResult, Outcome, check_phone_number, parse_keys
 from .jsonfile import JsonFileError, describe, read_json
+from .readings import Readings
 
-_TOP = {"name", "description", "call", "bucket", "environment", "expect"}
+_TOP = {"name", "description", "call", "bucket", "readings", "environment", "expect"}
 _CALL = {"direction", "keys", "hangupAt", "callerNumber", "smaNumber"}
 _BUCKET = {"remove"}
 _EXPECT = {"prompts", "failures", "end", "maxInvocations"}
@@ -111,6 +117,7 @@ class Scenario:
     caller_number: str | None = None
     sma_number: str | None = None
     remove: list[str] = field(default_factory=list)
+    readings: dict[str, str] = field(default_factory=dict)
     prompts: list[ExpectedPrompt] | None = None
     failures: list[str] | None = None
     end: str | None = None
@@ -139,17 +146,23 @@ class Scenario:
         expect = data.get("expect", {})
         environment = data.get("environment", {})
         bucket = data.get("bucket", {})
+        readings = data.get("readings", {})
         for name, value in (
             ("call", call),
             ("expect", expect),
             ("environment", environment),
             ("bucket", bucket),
+            ("readings", readings),
         ):
             if not isinstance(value, dict):
                 raise fail(f"{name} is {describe(value)}; expected an object")
         _only(call, _CALL, "call", fail)
         _only(expect, _EXPECT, "expect", fail)
         _only(bucket, _BUCKET, "bucket", fail)
+        try:
+            Readings(readings, where="readings")
+        except ValueError as error:
+            raise fail(str(error)) from error
         remove = bucket.get("remove", [])
         if not (isinstance(remove, list) and all(isinstance(k, str) and k for k in remove)):
             raise fail(
@@ -218,6 +231,7 @@ class Scenario:
             caller_number=numbers["callerNumber"],
             sma_number=numbers["smaNumber"],
             remove=list(remove),
+            readings=dict(readings),
             prompts=None if prompts is None else [_expected(p, fail) for p in prompts],
             failures=failures,
             end=end,
@@ -245,6 +259,7 @@ class Scenario:
             caller_number=self.caller_number or base.caller_number,
             sma_number=self.sma_number or base.sma_number,
             store=store,
+            readings=Readings({**base.readings, **self.readings}),
         )
 
     def apply_environment(self, environment: dict[str, str]) -> dict[str, str]:

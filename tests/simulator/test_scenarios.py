@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from constructs_pkg.simulator.assembly import CallSetup
-from constructs_pkg.simulator.engine import Call
+from constructs_pkg.simulator.engine import Call, CallOptions
+from constructs_pkg.simulator.readings import Readings
 from constructs_pkg.simulator.scenario import Scenario, ScenarioError, merge_patch
 from tests.audio import wavgen
 
@@ -32,6 +33,34 @@ def test_scenario(sample_setup: CallSetup, path: Path) -> None:
     scenario = Scenario.load(path)
     result = Call(sample_setup, scenario.options(sample_setup)).run()
     assert scenario.check(result) == [], "\n".join(result.transcript.summary_lines())
+
+
+READINGS = Readings.every_combination()
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_the_sample_handler_passes_every_scenario_under_every_reading(
+    sample_setup: CallSetup, path: Path
+) -> None:
+    # Where the guide's pages conflict the sample handler must not depend on which is right.
+    scenario = Scenario.load(path)
+    failed = {}
+    for readings in READINGS:
+        base = CallOptions(readings=readings)
+        result = Call(sample_setup, scenario.options(sample_setup, base=base)).run()
+        problems = scenario.check(result)
+        if problems:
+            failed[repr(readings)] = problems
+    assert failed == {}
+
+
+def test_a_scenarios_readings_win_over_the_command_lines(
+    sample_setup: CallSetup, tmp_path: Path
+) -> None:
+    scenario = Scenario.parse({"readings": {"attributes": "merge"}}, tmp_path / "s.json")
+    base = CallOptions(readings=Readings({"attributes": "replace", "emptyActions": "keep"}))
+    readings = scenario.options(sample_setup, base=base).readings
+    assert (readings["attributes"], readings["emptyActions"]) == ("merge", "keep")
 
 
 def test_a_scenario_that_is_not_met_says_what_differs(
