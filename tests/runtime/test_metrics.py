@@ -450,6 +450,16 @@ def test_missing_sma_id_or_call_details_is_unknown(make_event: MakeEvent, invoke
     assert invoke(event)[1][0]["SipMediaApplicationId"] == "unknown"
 
 
+def test_the_sma_id_is_read_under_either_name_the_guide_gives_it(
+    make_event: MakeEvent, invoke: Invoke
+) -> None:
+    # pstn-invocations.md: SipMediaApplicationId; case-1.md, use-cases.md: SipApplicationId.
+    event = make_event("NEW_INBOUND_CALL")
+    sma_id = event["CallDetails"].pop("SipMediaApplicationId")
+    event["CallDetails"]["SipApplicationId"] = sma_id
+    assert invoke(event)[1][0]["SipMediaApplicationId"] == sma_id
+
+
 def test_id_like_sma_ids_are_kept_up_to_the_bound() -> None:
     longest = "a" * metrics.MAX_SMA_ID_LENGTH
     details = {"CallDetails": {"SipMediaApplicationId": longest}}
