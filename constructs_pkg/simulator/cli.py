@@ -155,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the guide's pages conflict, run the call under this reading (repeatable; "
         "a scenario's readings win): emptyActions=stop|keep, attributes=replace|merge, "
         "attributeLimit=10|100, digitsSuccess=always|end-of-list, "
+        "smaIdField=SipApplicationId|SipMediaApplicationId, "
         "invalidResponseErrors=top-level|action-data; the first of each is the default",
     )
     call.add_argument("--stack", metavar="NAME", help="the stack, if cdk.out has several SMAs")

@@ -8,7 +8,8 @@ Invocations (pstn-invocations, case-1, use-create-call-api)
     Inbound: NEW_INBOUND_CALL. ``outbound``: NEW_OUTBOUND_CALL and RINGING
     (their responses are ignored, as the page says), then CALL_ANSWERED.
     ``Sequence`` counts invocations from 1 (a retry keeps its number);
-    ``CallDetails`` carries the account, region, SMA id, the participant and
+    ``CallDetails`` carries the account, region, SMA id (as ``SipApplicationId``
+    or ``SipMediaApplicationId``: reading smaIdField), the participant and
     the stored ``TransactionAttributes``. The participant's ``To`` is the SMA's
     number and ``From`` the caller's on an inbound call, the reverse on an
     outbound one (:class:`CallOptions` ``caller_number``, ``sma_number``).
@@ -433,7 +434,7 @@ class Call:
             {
                 "AwsAccountId": setup.sma.account,
                 "AwsRegion": setup.sma.region,
-                "SipMediaApplicationId": setup.sma.id,
+                self.options.readings["smaIdField"]: setup.sma.id,
                 "Participants": [copy.deepcopy(self.participant)],
             }
         )
@@ -481,7 +482,7 @@ class Call:
                 seq=self.sequence,
                 type=event_type,
                 event=event,
-                **(self._assumes(*assumes) if assumes else {}),
+                **self._assumes("smaIdField", *assumes),
             )
             response = self._call_lambda(event)
             ignored = event_type in _IGNORED_RESPONSES
@@ -671,6 +672,7 @@ class Call:
             seq=self.sequence,
             type=HANGUP,
             event=event,
+            **self._assumes("smaIdField"),
         )
         result = self.invoker.invoke(
             event, min(float(self.setup.function.timeout_s), RETRY_AFTER_S)

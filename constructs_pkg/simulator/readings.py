@@ -65,6 +65,15 @@ CONFLICTS: dict[str, Conflict] = {
             "ACTION_SUCCESSFUL if all the actions on the list succeed')?",
         ),
         Conflict(
+            "smaIdField",
+            ("SipApplicationId", "SipMediaApplicationId"),
+            ("case-1", "pstn-invocations"),
+            "what is the SMA's id called in an event's CallDetails: SipApplicationId (the "
+            "examples of case-1, use-cases, use-case-2, use-create-call-api) or "
+            "SipMediaApplicationId (pstn-invocations, the event reference, and the "
+            "TransactionAttributes examples)?",
+        ),
+        Conflict(
             "invalidResponseErrors",
             ("top-level", "action-data"),
             ("attribute-trans-invalid", "pstn-invocations"),

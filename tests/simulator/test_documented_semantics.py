@@ -154,6 +154,18 @@ def test_a_mid_list_digits_success_invokes_the_handler_by_default(broken_app: Ca
     assert event["kind"] == "event"
 
 
+@pytest.mark.parametrize("field", ["SipApplicationId", "SipMediaApplicationId"])
+def test_the_sma_id_is_sent_under_the_name_the_reading_gives_it(
+    broken_app: CallSetup, field: str
+) -> None:
+    result = run(broken_app, readings=Readings({"smaIdField": field}))
+    other = {"SipApplicationId", "SipMediaApplicationId"} - {field}
+    for event in events(result):
+        assert event["CallDetails"][field] == broken_app.sma.id
+        assert other.isdisjoint(event["CallDetails"])
+    assert len(marked(result, f"smaIdField={field}")) == len(events(result))
+
+
 def test_under_the_other_reading_a_mid_list_digits_success_is_not_reported(
     broken_app: CallSetup,
 ) -> None:
@@ -206,6 +218,7 @@ def test_the_call_record_lists_the_readings_and_the_defaults_fail_safe() -> None
         "attributes": "replace",
         "attributeLimit": "10",
         "digitsSuccess": "always",
+        "smaIdField": "SipApplicationId",
         "invalidResponseErrors": "top-level",
     }
     combinations = Readings.every_combination()

@@ -51,7 +51,7 @@ def test_a_clean_call_plays_the_prompt_and_ends_in_the_handlers_hangup(
     assert first["Sequence"] == 1
     details = first["CallDetails"]
     assert details["AwsAccountId"] == "123456789012"
-    assert details["SipMediaApplicationId"] == broken_app.sma.id
+    assert details["SipApplicationId"] == broken_app.sma.id  # the default smaIdField reading
     assert details["Participants"][0]["ParticipantTag"] == "LEG-A"
     hangup = last_event(result, "HANGUP")
     assert hangup["Sequence"] == 2
