@@ -70,6 +70,7 @@ examples:
   playaudio-sim call --sma-number +442071838750        # the caller dials this number
   playaudio-sim call --scenario scenarios/happy-path.json
   playaudio-sim call --reading emptyActions=keep      # the other reading of a conflict
+  playaudio-sim call --update "2s:prompt=goodbye"     # CALL_UPDATE_REQUESTED 2 s in
 """
 
 
@@ -146,6 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=600.0,
         metavar="SECONDS",
         help="stop the call at this length (default 600)",
+    )
+    call.add_argument(
+        "--update",
+        action="append",
+        default=[],
+        metavar="TIME:NAME=VALUE,...",
+        help="UpdateSipMediaApplicationCall at TIME with these Arguments (repeatable): the "
+        'handler gets CALL_UPDATE_REQUESTED, e.g. "2s:prompt=goodbye"',
     )
     call.add_argument(
         "--reading",
@@ -227,12 +236,13 @@ def _fail(message: str, status: int) -> int:
 
 def _call(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from .assembly import AssemblyError, load_call_setup
-    from .engine import Call, CallOptions, parse_keys, write_outputs
+    from .engine import Call, CallOptions, parse_keys, parse_update, write_outputs
     from .readings import Readings
     from .scenario import Scenario, ScenarioError
 
     try:
         keys = parse_keys(args.keys)
+        updates = [parse_update(text) for text in args.update]
         readings = Readings.from_pairs(args.reading, "--reading")
     except ValueError as error:
         parser.error(str(error))
@@ -259,6 +269,7 @@ def _call(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         caller_patience_ms=args.caller_patience * 1000,
         max_call_ms=args.max_call_seconds * 1000,
         readings=readings,
+        updates=updates,
     )
     if scenario is not None:
         try:

@@ -50,6 +50,13 @@ Timeouts and errors (timeouts)
 Readings and assumptions (:mod:`.readings`)
     Every step that rests on a reading of conflicting pages, or on an
     assumption, is marked ``assumes`` in the transcript.
+Updates (update-sip-call)
+    ``updates`` (a scenario's ``call.updates``, ``--update``): at each time the
+    handler gets CALL_UPDATE_REQUESTED with the ``Arguments``. Its answer
+    replaces what follows the running action and, if that action is
+    interruptible (PlayAudio, Pause), stops it (ACTION_INTERRUPTED, answer
+    ignored); a non-interruptible one completes first, with no result event
+    (assumed). An answer that keeps the actions (emptyActions) changes nothing.
 Invoke permission (unexpected-hangups)
     Without ``lambda:InvokeFunction`` for ``voiceconnector.chime.amazonaws.com``
     (evaluated by :mod:`.policy` against the function's AWS::Lambda::Permission
@@ -98,9 +105,15 @@ RINGING = "RINGING"
 CALL_ANSWERED = "CALL_ANSWERED"
 ACTION_SUCCESSFUL = "ACTION_SUCCESSFUL"
 ACTION_FAILED = "ACTION_FAILED"
+ACTION_INTERRUPTED = "ACTION_INTERRUPTED"
+CALL_UPDATE_REQUESTED = "CALL_UPDATE_REQUESTED"
 INVALID_LAMBDA_RESPONSE = "INVALID_LAMBDA_RESPONSE"
 HANGUP = "HANGUP"
-_IGNORED_RESPONSES = (NEW_OUTBOUND_CALL, RINGING, HANGUP)
+# use-create-call-api: "Any response ... is ignored"; update-sip-call: ACTION_INTERRUPTED's.
+_IGNORED_RESPONSES = (NEW_OUTBOUND_CALL, RINGING, HANGUP, ACTION_INTERRUPTED)
+# update-sip-call: "Types of interruptible actions": PlayAudio, RecordAudio, Pause.
+_INTERRUPTIBLE = (ACTION_PLAY_AUDIO, ACTION_PAUSE)
+MAX_UPDATE_ARGUMENTS = 20  # update-sip-call: Arguments "Can contain 0 to 20 key-value pairs"
 
 MAX_INVOCATIONS = 1000
 RETRY_AFTER_S = 5
@@ -145,21 +158,64 @@ class KeyPress:
     at_ms: float
 
 
+@dataclass(frozen=True)
+class CallUpdate:
+    """UpdateSipMediaApplicationCall with ``arguments``, ``at_ms`` into the call."""
+
+    at_ms: float
+    arguments: dict[str, str]
+
+    def __post_init__(self) -> None:
+        arguments = self.arguments
+        if not (
+            isinstance(arguments, dict)
+            and len(arguments) <= MAX_UPDATE_ARGUMENTS
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in arguments.items())
+        ):
+            raise ValueError(
+                f"the arguments of the update at {fmt_time(self.at_ms)} are {arguments!r}; "
+                f"expected an object of 0 to {MAX_UPDATE_ARGUMENTS} string keys to string "
+                "values, as UpdateSipMediaApplicationCall takes"
+            )
+
+
+def _time_ms(text: str) -> float | None:
+    """``"2.5s"``, ``"1500ms"`` or ``"2"`` (seconds) as milliseconds; None if not a time."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s)?", text.strip())
+    if not match:
+        return None
+    value, unit = match.groups()
+    return float(value) * (1 if unit == "ms" else 1000)
+
+
 def parse_keys(text: str) -> list[KeyPress]:
     """``"1@2.5s,#@4s,5@1500ms"`` -> key presses in time order."""
     presses = []
     for item in (part.strip() for part in text.split(",")):
         if not item:
             continue
-        match = re.fullmatch(r"([0-9#*])@(\d+(?:\.\d+)?)(ms|s)?", item)
-        if not match:
+        digit, _, when = item.partition("@")
+        at_ms = _time_ms(when)
+        if len(digit) != 1 or digit not in "0123456789#*" or at_ms is None:
             raise ValueError(
                 f"key press {item!r} is not DIGIT@TIME; expected e.g. '1@2.5s', '#@4s' or "
                 "'5@1500ms' (digits 0-9, # and *)"
             )
-        digit, value, unit = match.groups()
-        presses.append(KeyPress(digit, float(value) * (1 if unit == "ms" else 1000)))
+        presses.append(KeyPress(digit, at_ms))
     return sorted(presses, key=lambda p: p.at_ms)
+
+
+def parse_update(text: str) -> CallUpdate:
+    """``"2s:prompt=goodbye,language=es-US"`` (``--update``) -> a CallUpdate at 2 s."""
+    when, _, pairs = text.partition(":")
+    at_ms = _time_ms(when)
+    items = [pair for pair in pairs.split(",") if pair]
+    if at_ms is None or any("=" not in pair for pair in items):
+        raise ValueError(
+            f"update {text!r} is not TIME:NAME=VALUE,...; expected e.g. '2s:prompt=goodbye' "
+            "or '1500ms' (no arguments)"
+        )
+    return CallUpdate(at_ms, dict(pair.partition("=")[::2] for pair in items))
 
 
 def check_phone_number(text: str, what: str) -> str:
@@ -188,6 +244,7 @@ class CallOptions:
     sma_number: str = SMA_NUMBER  # the user's number the caller dials (or is called from)
     store: ObjectStore | None = None  # the simulated buckets, if a scenario changed them
     readings: Readings = field(default_factory=Readings)  # where the guide's pages conflict
+    updates: list[CallUpdate] = field(default_factory=list)  # UpdateSipMediaApplicationCall
 
     def __post_init__(self) -> None:
         check_phone_number(self.caller_number, "the caller number")
@@ -222,6 +279,14 @@ class CallResult:
 
 class _CallEnded(Exception):
     """Raised inside the engine once the call is over; caught by :meth:`Call.run`."""
+
+
+class _Replaced(Exception):
+    """An update's answer stopped what was running; ``actions`` run instead."""
+
+    def __init__(self, actions: list[dict[str, Any]]) -> None:
+        super().__init__("replaced by a CALL_UPDATE_REQUESTED answer")
+        self.actions = actions
 
 
 @dataclass(frozen=True)
@@ -267,6 +332,10 @@ class Call:
         self.attributes: dict[str, str] | None = None
         self.keys = list(self.options.keys)
         self._key_state = ["pending"] * len(self.keys)
+        self._updates = sorted(self.options.updates, key=lambda u: u.at_ms)
+        # What an update finds running: an action, "idle", or None (nothing it can reach).
+        self._running: dict[str, Any] | str | None = None
+        self._replacement: list[dict[str, Any]] | None = None
         self._outcome: tuple[Outcome, str] | None = None
         self._errors_seen = 0
         self._last_call: dict[str, Any] = {}
@@ -311,6 +380,13 @@ class Call:
         assert self._outcome is not None
         outcome, reason = self._outcome
         self._ignore_keys_until(None)
+        for update in self._updates:
+            self.transcript.add(
+                "note",
+                self.now,
+                f"the update at {fmt_time(update.at_ms)} was not delivered: the call was over "
+                "or not answered",
+            )
         for note in self.loader.notes:
             self.transcript.add("note", self.now, note)
         self.transcript.add(
@@ -708,10 +784,36 @@ class Call:
         pending = list(actions)
         while True:
             if not pending:
-                self._idle()
+                try:
+                    self._running = "idle"
+                    self._idle()
+                except _Replaced as replaced:
+                    pending = replaced.actions
+                    continue
+                finally:
+                    self._running = None
             action = pending.pop(0)
             last = not pending
-            result = self._execute(action)
+            try:
+                self._running = action
+                result = self._execute(action)
+            except _Replaced as replaced:
+                pending = replaced.actions
+                continue
+            finally:
+                self._running = None
+            if self._replacement is not None:
+                # An update answered while a non-interruptible action ran: it "completes
+                # before the new Action 1 starts" (update-sip-call); no result event for it.
+                pending, self._replacement = self._replacement, None
+                self.transcript.add(
+                    "note",
+                    self.now,
+                    f"{action['Type']} completed; the update's actions run now, and no "
+                    "ACTION_SUCCESSFUL or ACTION_FAILED is sent for it",
+                    **self._assumes("noResultAfterUpdate"),
+                )
+                continue
             if isinstance(result, _Failed):
                 failure = result.failure
                 self._errors_seen += int(result.is_error)
@@ -921,7 +1023,8 @@ class Call:
                     f"the caller hears silence for {fmt_time(samples_to_ms(repeat_wait))}: "
                     "RepeatDurationInMilliseconds between attempts"
                 )
-                with self._span("silence", summary, why="between attempts"):
+                marks = self._assumes("keysBetweenAttempts")
+                with self._span("silence", summary, why="between attempts", **marks):
                     self._advance(repeat_wait, "between-attempts")
         failure = rules.ActionFailure(
             DIGITS_NOT_COLLECTED,
@@ -1065,10 +1168,56 @@ class Call:
         finally:
             record["endMs"] = samples_to_ms(self.now)
 
-    def _advance(self, samples: int, what: str, pcm: bytes | None = None) -> int:
-        """Move the clock, with audio or silence; end the call at a hang-up or the bound."""
+    def _advance(self, samples: int, what: str, pcm: bytes | None = None) -> None:
+        """Move the clock, with audio or silence; deliver an update that falls due on the way;
+        end the call at a hang-up or the bound."""
         start = self.now
         target = start + max(0, samples)
+        due = self._due_update(target)
+        if due is not None:
+            at = max(start, ms_to_samples(due.at_ms))
+            self._advance_to(at, what, pcm)
+            self._deliver(due)
+            rest = pcm[(at - start) * 2 :] if pcm is not None else None
+            self._advance(target - at, what, rest)
+            return
+        self._advance_to(target, what, pcm)
+
+    def _due_update(self, before: int) -> CallUpdate | None:
+        """The next update, if it falls due before ``before`` while an action (or silence
+        with none) runs; pops it. None while the SMA waits for the handler."""
+        if self._running is None or not self._updates:
+            return None
+        if ms_to_samples(self._updates[0].at_ms) >= before:
+            return None
+        return self._updates.pop(0)
+
+    def _deliver(self, update: CallUpdate) -> None:
+        """CALL_UPDATE_REQUESTED (update-sip-call): the answer replaces what follows the
+        running action, and stops the running action if it is interruptible."""
+        running, self._running = self._running, None  # the invocation is not interruptible
+        new = self._invoke(
+            CALL_UPDATE_REQUESTED,
+            {"Type": "CallUpdateRequest", "Parameters": {"Arguments": dict(update.arguments)}},
+        )
+        if new is None:
+            self.transcript.add("note", self.now, "the actions in progress continue")
+            self._running = running
+            return
+        if isinstance(running, dict) and running["Type"] not in _INTERRUPTIBLE:
+            self._replacement = new
+            self._running = running
+            return
+        if isinstance(running, dict):
+            self.transcript.add(
+                "note", self.now, f"{running['Type']} is interrupted", doc=rules.DOCS["call-update"]
+            )
+            self._invoke(ACTION_INTERRUPTED, _action_data(running))
+        raise _Replaced(new)
+
+    def _advance_to(self, target: int, what: str, pcm: bytes | None = None) -> None:
+        """Move the clock to ``target`` (no update delivered on the way)."""
+        start = self.now
         stop = target
         hangup_ms = self.options.hangup_at_ms
         hangup_at = ms_to_samples(hangup_ms) if hangup_ms is not None else None
@@ -1091,7 +1240,6 @@ class Call:
         if caller_hangs_up:
             self._leg_hangs_up(0, "the caller")
             self._end(Outcome.CALLER_HANGUP, f"the caller hung up at {fmt_time(hangup_ms or 0)}")
-        return stop - start
 
     def _next_key(self, start: int, end: int, digits: set[str] | None) -> int | None:
         """The first pending key in [start, end) (among ``digits`` if given)."""

@@ -99,6 +99,11 @@ ASSUMPTIONS: dict[str, str] = {
     "InBetweenDigitsDurationInMilliseconds (which defaults to RepeatDurationInMilliseconds)",
     "digitsRegexWithoutTerminator": "InputDigitsRegex is matched against the digits without "
     "the terminator, as ReceivedDigits is documented",
+    "noResultAfterUpdate": "update-sip-call: a non-interruptible action 'completes before the "
+    "new Action 1 starts'; no page says whether its ACTION_SUCCESSFUL/ACTION_FAILED is sent, "
+    "and none is",
+    "keysBetweenAttempts": "keys pressed while PlayAudioAndGetDigits waits between attempts "
+    "are not collected",
     "invalidResponseErrorType": "the guide names SchemaVersionMismatch and "
     "TransactionAttributesInvalidMapSize only; other rejections get the label "
     "InvalidLambdaResponse",

@@ -53,6 +53,7 @@ DOCS = {
     "failing-actions": _GUIDE + "use-case-2.html",
     "stopping-actions": _GUIDE + "use-cases.html",
     "inbound": _GUIDE + "case-1.html",
+    "call-update": _GUIDE + "update-sip-call.html",
     "ending-a-call": _GUIDE + "case-5.html",
     "outbound": _GUIDE + "use-create-call-api.html",
     "transaction-attributes": _GUIDE + "transaction-attributes.html",

@@ -123,6 +123,8 @@ BROKEN_HANDLER = textwrap.dedent(
             return respond([])
         if kind in ("NEW_INBOUND_CALL", "CALL_ANSWERED"):
             return first(event)
+        if kind == "ACTION_INTERRUPTED":
+            return respond([play("prompts/error.wav")])  # ignored by the SMA
         if MODE == "raise-later":
             raise RuntimeError("broken after the first event")
         if MODE == "loop":
@@ -135,6 +137,10 @@ BROKEN_HANDLER = textwrap.dedent(
         if kind == "ACTION_SUCCESSFUL" and MODE == "digits":
             digits = event["ActionData"]["ReceivedDigits"]
             return respond([], TransactionAttributes={"digits": digits, "seen": ",".join(SEEN)})
+        if kind == "CALL_UPDATE_REQUESTED" and MODE == "update-empty":
+            return respond([])
+        if kind == "CALL_UPDATE_REQUESTED" and MODE == "update-null":
+            return {"SchemaVersion": "1.0"}
         if kind == "ACTION_SUCCESSFUL" and MODE == "digits-null":
             return {"SchemaVersion": "1.0"}  # no Actions: a NULL action set
         if MODE == "attributes-other-keys" and kind == "ACTION_SUCCESSFUL":

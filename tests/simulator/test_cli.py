@@ -122,6 +122,31 @@ def test_a_bad_reading_is_a_usage_error_naming_it(
     )
 
 
+def test_an_update_from_the_command_line_reaches_the_handler(
+    sample_cdk_out: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "call"
+    args = ["call", "-o", str(sample_cdk_out), "--out", str(out), "-q"]
+    assert main([*args, "--update", "2s:prompt=goodbye,language=en-US"]) == 0
+    records = [json.loads(line) for line in (out / "transcript.jsonl").read_text().splitlines()]
+    (update,) = [r for r in records if r.get("type") == "CALL_UPDATE_REQUESTED"]
+    assert update["event"]["ActionData"]["Parameters"]["Arguments"] == {
+        "prompt": "goodbye",
+        "language": "en-US",
+    }
+    assert [r["name"] for r in records if r["kind"] == "play"] == ["welcome", "goodbye"]
+
+
+@pytest.mark.parametrize("update", ["soon:prompt=goodbye", "2s:prompt"])
+def test_a_bad_update_is_a_usage_error(
+    update: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit:
+        main(["call", "-o", str(tmp_path), "--update", update])
+    assert exit.value.code == 2
+    assert f"update {update!r} is not TIME:NAME=VALUE,..." in capsys.readouterr().err
+
+
 def test_bad_keys_are_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exit:
         main(["call", "-o", str(tmp_path), "--keys", "x@1s"])

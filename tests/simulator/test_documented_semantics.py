@@ -15,8 +15,9 @@ import pytest
 
 from constructs_pkg.simulator import rules
 from constructs_pkg.simulator.assembly import CallSetup
-from constructs_pkg.simulator.engine import CallResult, Outcome
+from constructs_pkg.simulator.engine import CallResult, CallUpdate, Outcome
 from constructs_pkg.simulator.readings import CONFLICTS, Readings, conflict_page
+from constructs_pkg.simulator.scenario import Scenario, ScenarioError
 from tests.simulator.conftest import run
 
 GUIDE_PAGES = Path(__file__).with_name("data") / "guide_pages.txt"
@@ -246,3 +247,89 @@ def test_reading_pairs_are_parsed_and_bad_ones_refused() -> None:
         Readings.from_pairs(["emptyActions"], "--reading")
     with pytest.raises(ValueError, match=r"--reading: digitsSuccess is 'never'; expected one"):
         Readings.from_pairs(["digitsSuccess=never"], "--reading")
+
+
+# -- CALL_UPDATE_REQUESTED (update-sip-call) -------------------------------------------------
+
+UPDATE_AT_HALF_A_SECOND = [CallUpdate(500, {"pin": "1234"})]
+
+
+def test_an_update_answered_with_actions_interrupts_play_audio(broken_app: CallSetup) -> None:
+    # update-sip-call: PlayAudio is interruptible; "If something interrupts an action, the
+    # Lambda function is invoked with an ACTION_INTERRUPTED event" whose answer is ignored.
+    result = run(broken_app, updates=UPDATE_AT_HALF_A_SECOND)
+    assert event_types(result) == [
+        "NEW_INBOUND_CALL",
+        "CALL_UPDATE_REQUESTED",
+        "ACTION_INTERRUPTED",
+        "HANGUP",
+    ]
+    update, interrupted = events(result)[1:3]
+    assert update["ActionData"] == {
+        "Type": "CallUpdateRequest",
+        "Parameters": {"Arguments": {"pin": "1234"}},
+    }
+    assert interrupted["ActionData"]["Type"] == "PlayAudio"
+    assert (result.outcome, result.duration_ms, result.heard[0]["endMs"]) == (
+        Outcome.HANGUP,
+        500,
+        500,
+    )
+
+
+def test_an_update_answered_with_no_actions_leaves_the_caller_in_silence_by_default(
+    broken_app: CallSetup,
+) -> None:
+    result = run(
+        broken_app, "update-empty", updates=UPDATE_AT_HALF_A_SECOND, caller_patience_ms=2000
+    )
+    assert (result.outcome, result.duration_ms) == (Outcome.CALLER_HANGUP, 2500)
+    kept = run(
+        broken_app,
+        "update-empty",
+        updates=UPDATE_AT_HALF_A_SECOND,
+        readings=Readings({"emptyActions": "keep"}),
+    )
+    assert (kept.outcome, kept.duration_ms) == (Outcome.HANGUP, 1000)
+    assert "ACTION_INTERRUPTED" not in event_types(kept)
+
+
+def test_an_update_answered_with_a_null_action_set_keeps_the_prompt(broken_app: CallSetup) -> None:
+    result = run(broken_app, "update-null", updates=UPDATE_AT_HALF_A_SECOND)
+    assert (result.outcome, result.duration_ms, result.failures) == (Outcome.HANGUP, 1000, [])
+
+
+def test_an_update_waits_for_play_audio_and_get_digits_to_complete(broken_app: CallSetup) -> None:
+    # Not interruptible: it "completes before the new Action 1 starts".
+    result = run(broken_app, "digits", keys="4@0.6s,2@0.8s,#@0.9s", updates=UPDATE_AT_HALF_A_SECOND)
+    assert event_types(result) == ["NEW_INBOUND_CALL", "CALL_UPDATE_REQUESTED", "HANGUP"]
+    assert (result.outcome, result.duration_ms) == (Outcome.HANGUP, 900)
+    assert marked(result, "noResultAfterUpdate")[0]["kind"] == "note"
+
+
+def test_an_update_after_the_call_is_noted_as_not_delivered(broken_app: CallSetup) -> None:
+    result = run(broken_app, updates=[CallUpdate(5000, {})])
+    assert "CALL_UPDATE_REQUESTED" not in event_types(result)
+    assert any("was not delivered" in r["summary"] for r in result.transcript.of_kind("note"))
+
+
+@pytest.mark.parametrize(
+    ("updates", "message"),
+    [
+        ({"at": "1s"}, "call.updates is an object; expected a list like"),
+        ([{"arguments": {}}], "call.updates[0] is an object; expected an object like"),
+        ([{"at": "1s", "when": 1}], "call.updates[0] has unknown field(s) ['when']"),
+        ([{"at": "soon"}], "call.updates[0].at: time 'soon' is not like '2.5s'"),
+        (
+            [{"at": "1s", "arguments": {"n": 1}}],
+            "call.updates[0]: the arguments of the update at 1.000s are {'n': 1}; expected",
+        ),
+        (
+            [{"at": "1s", "arguments": {f"k{i}": "v" for i in range(21)}}],
+            "expected an object of 0 to 20 string keys to string values",
+        ),
+    ],
+)
+def test_a_bad_update_in_a_scenario_names_it(updates: object, message: str, tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match=re.escape(message)):
+        Scenario.parse({"call": {"updates": updates}}, tmp_path / "s.json")
