@@ -8,14 +8,15 @@ Exit status (also in ``--help``): 0 the handler hung up and nothing failed on
 the way; 1 the handler hung up after an action failed or a response was
 rejected; 2 usage error (a bad option, or a --scenario file that cannot be
 used); 3 the SMA ended the call (invocation errors, timeouts, no invoke
-permission); 4 the caller hung up (scripted, or after silence with no action);
-5 a limit (1,000 invocations, call length); 6 a scenario's expectations were
-not met; 7 cdk.out cannot be used (missing, not synthesized, a manifest or
-template that is not what ``cdk synth`` writes, a prompt asset a deployment
-cannot extract, no SMA, not a Python handler, a layer that is not in the
-assembly or cannot be merged); 8 the outputs cannot be written
-(--out is a file or cannot be created or written); 70 an internal error (a bug
-in the simulator, printed with its traceback); 130 interrupted (Ctrl-C).
+permission, an inbound call answered with no actions); 4 the caller hung up
+(scripted, or after silence with no action); 5 a limit (1,000 invocations,
+call length); 6 a scenario's expectations were not met; 7 cdk.out cannot be
+used (missing, not synthesized, a manifest or template that is not what ``cdk
+synth`` writes, a prompt asset a deployment cannot extract, no SMA, not a
+Python handler, a layer that is not in the assembly or cannot be merged); 8
+the outputs cannot be written (--out is a file or cannot be created or
+written); 70 an internal error (a bug in the simulator, printed with its
+traceback); 130 interrupted (Ctrl-C).
 
 A cdk.out, scenario file or --out folder that cannot be used is one line on
 stderr, ``playaudio-sim: `` then the file, what was found there and what was
@@ -48,7 +49,8 @@ exit status:
   0  the handler hung up, nothing failed on the way
   1  the handler hung up after a failed action or a rejected response
   2  usage error: a bad option, or a --scenario file that cannot be used
-  3  the SMA ended the call (handler errors or timeouts, then SIP 480; no invoke permission)
+  3  the SMA ended the call (handler errors or timeouts, then SIP 480; no invoke permission;
+     NEW_INBOUND_CALL answered with no actions, unanswered after 30 s)
   4  the caller hung up (--hangup-at, or silence with no action for --caller-patience)
   5  a limit: 1,000 invocations, or --max-call-seconds
   6  --scenario: the call did not go as the scenario expects

@@ -869,6 +869,13 @@ class Call:
         if target_failure is not None:
             return _Failed(target_failure, _failed_data(action, target_failure))
         if kind == ACTION_PLAY_AUDIO:
+            if "CallId" not in parameters and "ParticipantTag" not in parameters:
+                self.transcript.add(
+                    "note",
+                    self.now,
+                    "PlayAudio names no CallId or ParticipantTag: it plays on the invoked leg",
+                    **self._assumes("untargetedPlayAudio"),
+                )
             return self._play_audio(action, doc)
         if kind == ACTION_PLAY_AUDIO_AND_GET_DIGITS:
             return self._play_and_get_digits(action, doc)

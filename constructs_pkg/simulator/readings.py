@@ -102,6 +102,9 @@ ASSUMPTIONS: dict[str, str] = {
     "noResultAfterUpdate": "update-sip-call: a non-interruptible action 'completes before the "
     "new Action 1 starts'; no page says whether its ACTION_SUCCESSFUL/ACTION_FAILED is sent, "
     "and none is",
+    "untargetedPlayAudio": "a PlayAudio with neither CallId nor ParticipantTag plays on the "
+    "invoked leg (play-audio's default ParticipantTag), though its Required lines read as if "
+    "one were needed",
     "keysBetweenAttempts": "keys pressed while PlayAudioAndGetDigits waits between attempts "
     "are not collected",
     "invalidResponseErrorType": "the guide names SchemaVersionMismatch and "

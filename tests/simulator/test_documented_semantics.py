@@ -333,3 +333,10 @@ def test_an_update_after_the_call_is_noted_as_not_delivered(broken_app: CallSetu
 def test_a_bad_update_in_a_scenario_names_it(updates: object, message: str, tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=re.escape(message)):
         Scenario.parse({"call": {"updates": updates}}, tmp_path / "s.json")
+
+
+def test_a_play_audio_without_a_target_is_marked_as_resting_on_an_assumption(
+    broken_app: CallSetup,
+) -> None:
+    # The broken handler's PlayAudio names no leg; the sample handler's names its CallId.
+    assert marked(run(broken_app), "untargetedPlayAudio")[0]["kind"] == "note"
