@@ -11,8 +11,8 @@ used); 3 the SMA ended the call (invocation errors, timeouts, no invoke
 permission, an inbound call answered with no actions); 4 the caller hung up
 (scripted, or after silence with no action); 5 a limit (1,000 invocations,
 call length); 6 a scenario's expectations were not met; 7 cdk.out cannot be
-used (missing, not synthesized, a manifest or template that is not what ``cdk
-synth`` writes, a prompt asset a deployment cannot extract, no SMA, not a
+used (missing, not synthesized, a manifest or template that is not what
+``cdk synth`` writes, a prompt asset a deployment cannot extract, no SMA, not a
 Python handler, a layer that is not in the assembly or cannot be merged); 8
 the outputs cannot be written (--out is a file or cannot be created or
 written); 70 an internal error (a bug in the simulator, printed with its
