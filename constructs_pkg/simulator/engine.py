@@ -85,6 +85,7 @@ from constructs_pkg.runtime.actions import (
     ACTION_PLAY_AUDIO_AND_GET_DIGITS,
     DEFAULT_MAX_NUMBER_OF_DIGITS,
     DEFAULT_MIN_NUMBER_OF_DIGITS,
+    MAX_TRANSACTION_ATTRIBUTES,
     SCHEMA_VERSION,
     validate_response,
 )
@@ -572,13 +573,16 @@ class Call:
             )
             checked = {**response, "Actions": []} if null_actions else response
             errors = [] if ignored else validate_response(checked, max_attribute_pairs=limit)
-            actions = response.get("Actions") if isinstance(response, dict) else None
+            body = response if isinstance(response, dict) and not ignored else {}
+            actions, attributes = body.get("Actions"), body.get("TransactionAttributes")
             marks: tuple[str, ...] = ()
-            if not ignored and not errors and not actions:
+            # What this response does rests on a reading: no actions (kept, stopped or
+            # invalid), attributes with other keys, and more pairs than 10 (taken or refused).
+            if body and not actions and (not errors or actions is None):
                 marks += ("emptyActions",)
-            if not ignored and not errors and self._attributes_differ_by_reading(response):
+            if not errors and self._attributes_differ_by_reading(attributes):
                 marks += ("attributes",)
-            if errors and any("TransactionAttributes has" in e and "pairs" in e for e in errors):
+            if isinstance(attributes, dict) and len(attributes) > MAX_TRANSACTION_ATTRIBUTES:
                 marks += ("attributeLimit",)
             self.transcript.add(
                 "response",
@@ -629,10 +633,9 @@ class Call:
             # keeps them under keep; a NULL set (read only under stop) keeps them.
             return None if null_actions or readings["emptyActions"] == "keep" else []
 
-    def _attributes_differ_by_reading(self, response: Any) -> bool:
-        """Whether the stored attributes after ``response`` depend on the attributes reading:
-        it sets some, and some stored key is not among them."""
-        new = response.get("TransactionAttributes") if isinstance(response, dict) else None
+    def _attributes_differ_by_reading(self, new: Any) -> bool:
+        """Whether the stored attributes after a response's ``new`` ones depend on the
+        attributes reading: it sets some, and some stored key is not among them."""
         if not (isinstance(new, dict) and new and self.attributes):
             return False
         return bool(set(self.attributes) - set(new))

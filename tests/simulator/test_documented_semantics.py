@@ -94,6 +94,7 @@ def test_under_the_other_reading_a_missing_actions_list_is_an_invalid_response(
     readings = Readings({"emptyActions": "keep"})
     result = run(broken_app, "digits-null", keys="4@0.5s,2@1.2s,#@1.4s", readings=readings)
     assert "INVALID_LAMBDA_RESPONSE" in event_types(result)
+    assert marked(result, "emptyActions=keep")[0]["kind"] == "response"
 
 
 def test_a_new_inbound_call_answered_with_no_actions_is_not_answered_and_times_out(
@@ -142,6 +143,7 @@ def test_eleven_attribute_pairs_are_refused_by_default_as_the_service_was_seen_t
     allowed = run(broken_app, "eleven-attributes", readings=Readings({"attributeLimit": "100"}))
     assert allowed.failures == []
     assert allowed.outcome is Outcome.HANGUP
+    assert marked(allowed, "attributeLimit=100")[0]["kind"] == "response"
 
 
 # -- PlayAudioAndGetDigits (play-audio-get-digits, use-case-2) -----------------------------
