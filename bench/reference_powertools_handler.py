@@ -98,12 +98,15 @@ def handler(event: SmaEvent, context: LambdaContext) -> dict[str, Any]:
         fallback = PROMPTS.get(FALLBACK)
         recover = (
             data.ErrorType == "InvalidAudioSource"
-            and data.Type in ("PlayAudio", "PlayAudioAndGetDigits")
+            and data.Type == "PlayAudio"
             and details.TransactionAttributes.get("fallbackPlayed") != "true"
             and fallback is not None
             and source.get("Key") != fallback
         )
-        recovery = "fallback" if recover else "none" if data.Type == "Hangup" else "hangup"
+        bare_hangup = data.Type == "Hangup" and not (
+            "CallId" in data.Parameters or "ParticipantTag" in data.Parameters
+        )
+        recovery = "fallback" if recover else "none" if bare_hangup else "hangup"
         logger.error(
             f"{data.Type} failed with {data.ErrorType}: {data.ErrorMessage} (recovery: {recovery})",
             extra={
@@ -121,7 +124,7 @@ def handler(event: SmaEvent, context: LambdaContext) -> dict[str, Any]:
             target = data.Parameters.get("CallId") or call_id
             return response(_prompt_then_hangup(fallback, target), attributes)
         return response([] if recovery == "none" else [hangup()])
-    if kind in ("HANGUP", "RINGING", "NEW_OUTBOUND_CALL", "DIGITS_RECEIVED", "ACTION_INTERRUPTED"):
+    if kind in ("HANGUP", "RINGING", "NEW_OUTBOUND_CALL", "ACTION_INTERRUPTED"):
         return response([])
     logger.error("unexpected event; hanging up", extra={"eventType": kind})
     return response([hangup()])

@@ -18,6 +18,12 @@ Serialization choices:
 * ``TransactionAttributes`` size is measured as the UTF-8 byte length of the
   compact JSON encoding (``separators=(",", ":")``, non-ASCII characters kept
   as characters), and "20 KB" is read as 20,000 bytes, the stricter reading.
+* ``TransactionAttributes`` hold at most 10 pairs by default, not the 100 that
+  transaction-attributes.md ("a maximum of 100 key/value pairs") states: the
+  one rejection the guide shows (attribute-trans-invalid.md) refuses 11 pairs
+  with "Maximum number of mappings is 10". A handler within 10 works under both
+  pages; ``max_attribute_pairs=`` (up to :data:`MAX_TRANSACTION_ATTRIBUTES_DOCUMENTED`)
+  is the explicit opt-in for someone who has seen more pass on a live SMA.
 * Only the four action types modelled here are "known" to the validator;
   other Chime actions (Speak, CallAndBridge, ...) are reported as unknown.
 """
@@ -47,7 +53,8 @@ DEFAULT_MIN_NUMBER_OF_DIGITS = 0
 DEFAULT_MAX_NUMBER_OF_DIGITS = 128
 
 MAX_ACTIONS = 10
-MAX_TRANSACTION_ATTRIBUTES = 100
+MAX_TRANSACTION_ATTRIBUTES = 10  # attribute-trans-invalid.md: "Maximum number of mappings is 10"
+MAX_TRANSACTION_ATTRIBUTES_DOCUMENTED = 100  # transaction-attributes.md: "a maximum of 100"
 MAX_TRANSACTION_ATTRIBUTES_BYTES = 20_000
 
 _SHOW_LIMIT = 80
@@ -262,7 +269,24 @@ def transaction_attributes_size(attributes: dict[str, str]) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def transaction_attributes_errors(attributes: object) -> list[str]:
+def attribute_pairs_limit(max_attribute_pairs: object) -> int:
+    """``max_attribute_pairs`` if it is a limit the guide allows (1 to 100), else a ValueError."""
+    number = _as_int(max_attribute_pairs)
+    if number is None or not 1 <= number <= MAX_TRANSACTION_ATTRIBUTES_DOCUMENTED:
+        raise ValueError(
+            _invalid(
+                "max_attribute_pairs",
+                max_attribute_pairs,
+                f"an integer from 1 to {MAX_TRANSACTION_ATTRIBUTES_DOCUMENTED} (the default "
+                f"{MAX_TRANSACTION_ATTRIBUTES} is the limit the service was seen to enforce)",
+            )
+        )
+    return number
+
+
+def transaction_attributes_errors(
+    attributes: object, max_attribute_pairs: int = MAX_TRANSACTION_ATTRIBUTES
+) -> list[str]:
     """Errors in a TransactionAttributes object (empty if valid)."""
     field = "TransactionAttributes"
     if not isinstance(attributes, dict):
@@ -278,9 +302,16 @@ def transaction_attributes_errors(attributes: object) -> list[str]:
             "allowed: string keys with string values"
         ]
     errors = []
-    if len(attributes) > MAX_TRANSACTION_ATTRIBUTES:
+    if len(attributes) > max_attribute_pairs:
         errors.append(
-            f"{field} has {len(attributes)} pairs; allowed: at most {MAX_TRANSACTION_ATTRIBUTES}"
+            f"{field} has {len(attributes)} pairs; allowed: at most {max_attribute_pairs}"
+            + (
+                f" (the service refused 11 in attribute-trans-invalid.md; pass "
+                f"max_attribute_pairs= up to {MAX_TRANSACTION_ATTRIBUTES_DOCUMENTED}, "
+                "transaction-attributes.md's limit, to allow more)"
+                if max_attribute_pairs == MAX_TRANSACTION_ATTRIBUTES
+                else ""
+            )
         )
     # Encode only when a cheap upper bound of the size does not already fit.
     chars = sum(map(len, attributes)) + sum(map(len, attributes.values()))
@@ -306,13 +337,16 @@ def _actions_errors(actions: object) -> list[str]:
     return errors
 
 
-def validate_response(obj: object) -> list[str]:
+def validate_response(
+    obj: object, *, max_attribute_pairs: int = MAX_TRANSACTION_ATTRIBUTES
+) -> list[str]:
     """Errors in a complete Lambda response object (empty if valid).
 
     The response must be the object itself: a JSON string (API Gateway style)
     is rejected by the service with SchemaVersionMismatch, so it is an error
-    here too.
+    here too. ``max_attribute_pairs`` as for :func:`response`.
     """
+    limit = attribute_pairs_limit(max_attribute_pairs)
     if not isinstance(obj, dict):
         return [
             f"response is a {type(obj).__name__}; allowed: an object (dict) returned "
@@ -329,7 +363,7 @@ def validate_response(obj: object) -> list[str]:
         errors.append(_invalid("SchemaVersion", obj.get("SchemaVersion"), repr(SCHEMA_VERSION)))
     errors.extend(_actions_errors(obj.get("Actions")))
     if "TransactionAttributes" in obj:
-        errors.extend(transaction_attributes_errors(obj["TransactionAttributes"]))
+        errors.extend(transaction_attributes_errors(obj["TransactionAttributes"], limit))
     return errors
 
 
@@ -446,18 +480,26 @@ def hangup(
 def response(
     actions: Sequence[dict[str, Any]],
     transaction_attributes: dict[str, str] | None = None,
+    *,
+    max_attribute_pairs: int = MAX_TRANSACTION_ATTRIBUTES,
 ) -> dict[str, Any]:
     """The Lambda response object, returned as-is (never as a JSON string).
 
     ``transaction_attributes=None`` leaves the key out, so the SIP media
-    application keeps its stored attributes; ``{}`` erases them.
+    application keeps its stored attributes; ``{}`` erases them. Whether other
+    keys stored before survive is read two ways (transaction-attributes.md:
+    "a different key set" replaces them; update-trans-attributes.md: new keys
+    "are added"), so send every attribute you need, not only the changed ones.
+    At most ``max_attribute_pairs`` pairs: 10 by default, the limit the service
+    was seen to enforce; up to 100 (the documented limit) when you opt in.
     """
+    limit = attribute_pairs_limit(max_attribute_pairs)
     action_list = list(actions)
     result: dict[str, Any] = {"SchemaVersion": SCHEMA_VERSION, "Actions": action_list}
     errors = _actions_errors(action_list)
     if transaction_attributes is not None:
         attributes = dict(transaction_attributes)
-        errors.extend(transaction_attributes_errors(attributes))
+        errors.extend(transaction_attributes_errors(attributes, limit))
         result["TransactionAttributes"] = attributes
     _raise_if(errors)
     return result

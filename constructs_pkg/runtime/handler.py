@@ -27,31 +27,51 @@ does a bad ``METRICS_NAMESPACE``.
 All prompts (welcome, fallback, CALL_UPDATE_REQUESTED) play with the same
 terminators and repeat count.
 
-Event handling (every response passes ``actions.validate_response``):
+Event handling (every response passes ``actions.validate_response``). The
+guide reads an empty action list two ways (use-cases.md: it stops the running
+actions; the simulator's old reading: it keeps them), so the handler answers
+``[]`` only where the answer does not matter -- the service ignores it, or the
+call is over -- and a live call always gets a Hangup: under either reading it
+never ends up with no actions and no Hangup, in silence until the caller gives up.
 
 * NEW_INBOUND_CALL, CALL_ANSWERED: PlayAudio(welcome), Hangup "0".
 * ACTION_SUCCESSFUL: the flow is over once any of our actions has finished,
   so Hangup "0" -- a call left with no actions would sit in silence until
-  the caller gives up. A finished Hangup gets no actions.
-* ACTION_FAILED: one structured ERROR log line. InvalidAudioSource on
-  PlayAudio/PlayAudioAndGetDigits plays the fallback prompt once, then hangs
-  up, unless the failing audio *is* the fallback or TransactionAttributes
-  say ``fallbackPlayed`` -- the key comparison keeps this loop-free even if
-  the attributes were lost. Everything else: Hangup "0" without CallId (the
-  failed action's CallId may be what was invalid). A failed Hangup gets no
-  actions, so a broken Hangup cannot loop.
+  the caller gives up. A finished Hangup gets no actions (the call is over).
+* ACTION_FAILED: one structured log line. InvalidAudioSource on PlayAudio
+  plays the fallback prompt once, then hangs up, unless the failing audio
+  *is* the fallback or TransactionAttributes say ``fallbackPlayed`` -- the
+  key comparison keeps this loop-free even if the attributes were lost.
+  InvalidAudioSource on PlayAudioAndGetDigits is also what the guide's one
+  example shows for a caller who entered no valid digits
+  (play-audio-get-digits.md), so it cannot be told from a broken prompt:
+  no fallback apology, a WARNING, and Hangup. Everything else: Hangup "0"
+  without CallId (the failed action's CallId may be what was invalid). A
+  failed Hangup aimed at a CallId or ParticipantTag is answered with a bare
+  Hangup (the invoked leg); a failed bare Hangup gets no actions, as there
+  is nothing else to try and a retry could loop.
 * CALL_UPDATE_REQUESTED: Arguments ``prompt`` naming a known prompt plays it
   (in Arguments ``language`` if given, else the call's language) then hangs
-  up; ``action`` = ``hangup`` hangs up; anything else: no actions (an empty
-  action list keeps the actions in progress).
-* INVALID_LAMBDA_RESPONSE: logged, then a bare Hangup "0".
+  up; ``action`` = ``hangup`` hangs up; anything else is logged at WARNING and
+  answered with a Hangup. The answer replaces the pending actions (and stops
+  an interruptible PlayAudio, update-sip-call.md); ``[]`` would drop the
+  pending Hangup under use-cases.md's reading, and leaving ``Actions`` out
+  (a NULL set keeps the actions, invoke-on-call-leg.md) is an invalid response
+  under the other. Ending the call is the one answer both readings agree on;
+  it costs a caller their prompt only when the API was called with arguments
+  this handler does not know.
+* INVALID_LAMBDA_RESPONSE: logged with ErrorType/ErrorMessage from
+  ``ActionData`` (pstn-invocations.md) or the top level
+  (attribute-trans-invalid.md's example), then a bare Hangup "0".
+* DIGITS_RECEIVED: it only follows ReceiveDigits, which this flow never
+  sends (PlaybackTerminators are handled by the service itself); logged at
+  WARNING and answered with a Hangup, as the call is live.
 * HANGUP: no actions; the call is already ending (on a one-leg call the
-  service ignores the response anyway).
-* RINGING, NEW_OUTBOUND_CALL: no actions; the outbound leg is not answered
-  yet, and CALL_ANSWERED starts the prompt.
-* DIGITS_RECEIVED: no actions; it only follows ReceiveDigits, which this
-  flow never uses (PlaybackTerminators are handled by the service itself).
-* ACTION_INTERRUPTED: no actions; the service ignores this response.
+  service ignores the response, use-cases.md).
+* RINGING, NEW_OUTBOUND_CALL: no actions; the service ignores the response
+  (use-create-call-api.md), and CALL_ANSWERED starts the prompt.
+* ACTION_INTERRUPTED: no actions; the service ignores this response
+  (update-sip-call.md).
 * Unknown or malformed events, and any exception: logged, bare Hangup "0".
 
 Metrics (:mod:`.metrics` has the names, dimensions and the AWS documents they
@@ -74,8 +94,10 @@ the response goes back all the same, and the first such failure is logged.
 
 TransactionAttributes: a response without them keeps the stored ones, so
 they are left out unless the handler sets one; then the incoming attributes
-are merged in (a different key set would replace them). If the merge would
-break the 100-pair/20 KB limits, the attributes are left out.
+are sent with it, so the result is the same whether the service replaces the
+stored set (transaction-attributes.md) or adds to it (update-trans-attributes.md).
+If that would break the 10-pair (the limit the service was seen to enforce,
+attribute-trans-invalid.md) or 20 KB limits, the attributes are left out.
 
 Languages: a call's language comes from ``LANGUAGE_BY_NUMBER`` (the number of
 yours it is on), else it is the catalog's default. Every prompt is looked up in
@@ -139,8 +161,8 @@ DEFAULT_PLAYBACK_TERMINATORS = "#"
 DEFAULT_PLAYBACK_REPEAT = 1
 FALLBACK_PLAYED = "fallbackPlayed"
 
-_AUDIO_ACTIONS = (ACTION_PLAY_AUDIO, ACTION_PLAY_AUDIO_AND_GET_DIGITS)
-_NO_ACTION_EVENTS = (HANGUP, RINGING, NEW_OUTBOUND_CALL, DIGITS_RECEIVED, ACTION_INTERRUPTED)
+# Events whose answer the service ignores, or that come once the call is over: [] is safe.
+_NO_ACTION_EVENTS = (HANGUP, RINGING, NEW_OUTBOUND_CALL, ACTION_INTERRUPTED)
 
 
 _LOGGER: logging.Logger | None = None
@@ -431,9 +453,13 @@ def _failure_language(config: Config, event: InvocationEvent, failing: set[str])
 def _on_action_failed(event: InvocationEvent, config: Config) -> dict[str, Any]:
     parameters = event.action_parameters
     actions: list[dict[str, Any]] = []
+    broken_audio = event.error_type == "InvalidAudioSource"
+    # A PlayAudioAndGetDigits failure with InvalidAudioSource is also the guide's example of
+    # "fails to collect the number of specified digits": maybe no prompt is broken at all.
+    maybe_no_input = broken_audio and event.action_type == ACTION_PLAY_AUDIO_AND_GET_DIGITS
     if (
-        event.error_type == "InvalidAudioSource"
-        and event.action_type in _AUDIO_ACTIONS
+        broken_audio
+        and event.action_type == ACTION_PLAY_AUDIO
         and event.transaction_attributes.get(FALLBACK_PLAYED) != "true"
     ):
         failing = _failing_keys(parameters)
@@ -444,16 +470,18 @@ def _on_action_failed(event: InvocationEvent, config: Config) -> dict[str, Any]:
             actions = _prompt_then_hangup(config, fallback, target)
     if actions:
         recovery = "fallback"
-    elif event.action_type == ACTION_HANGUP:
+    elif event.action_type == ACTION_HANGUP and not _targets_a_leg(parameters):
         recovery = "none"
     else:
         recovery = "hangup"
-    _logger().error(
-        "%s failed with %s: %s (recovery: %s)",
+    logger = _logger()
+    (logger.warning if maybe_no_input else logger.error)(
+        "%s failed with %s: %s (recovery: %s)%s",
         event.action_type,
         event.error_type,
         event.error_message,
         recovery,
+        "; no valid digits, or broken audio: the service reports both so" if maybe_no_input else "",
         extra={
             "eventType": event.event_type,
             "errorType": event.error_type,
@@ -477,6 +505,12 @@ def _on_action_failed(event: InvocationEvent, config: Config) -> dict[str, Any]:
         return response(actions)
 
 
+def _targets_a_leg(parameters: Mapping[str, Any]) -> bool:
+    """Whether an action named its leg (CallId or ParticipantTag); a bare Hangup ends the
+    invoked leg instead, so a stale CallId cannot fail it again."""
+    return "CallId" in parameters or "ParticipantTag" in parameters
+
+
 def _on_call_update(event: InvocationEvent, config: Config) -> dict[str, Any]:
     arguments = event.action_parameters.get("Arguments")
     arguments = arguments if isinstance(arguments, dict) else {}
@@ -489,7 +523,7 @@ def _on_call_update(event: InvocationEvent, config: Config) -> dict[str, Any]:
     if arguments.get("action") == "hangup":
         return response([hangup(call_id=event.call_id)])
     _logger().warning(
-        "CALL_UPDATE_REQUESTED without a known prompt or action; no actions",
+        "CALL_UPDATE_REQUESTED without a known prompt or action; hanging up",
         extra={
             "eventType": event.event_type,
             # Argument values may be sensitive (the AWS SDKs redact them): names only.
@@ -498,7 +532,7 @@ def _on_call_update(event: InvocationEvent, config: Config) -> dict[str, Any]:
             "transactionId": event.transaction_id,
         },
     )
-    return response([])
+    return response([hangup(call_id=event.call_id)])
 
 
 def handle(event: object, config: Config) -> dict[str, Any]:
@@ -517,6 +551,12 @@ def handle(event: object, config: Config) -> dict[str, Any]:
         return _on_call_update(parsed, config)
     if kind in _NO_ACTION_EVENTS:
         return response([])
+    if kind == DIGITS_RECEIVED:
+        _logger().warning(
+            "DIGITS_RECEIVED, but this flow sends no ReceiveDigits; hanging up",
+            extra={"eventType": kind, "callId": parsed.call_id},
+        )
+        return response([hangup(call_id=parsed.call_id)])
     if kind == INVALID_LAMBDA_RESPONSE:
         _logger().error(
             "the previous response was rejected: %s: %s; hanging up",

@@ -8,14 +8,15 @@ Exit status (also in ``--help``): 0 the handler hung up and nothing failed on
 the way; 1 the handler hung up after an action failed or a response was
 rejected; 2 usage error (a bad option, or a --scenario file that cannot be
 used); 3 the SMA ended the call (invocation errors, timeouts, no invoke
-permission); 4 the caller hung up (scripted, or after silence with no action);
-5 a limit (1,000 invocations, call length); 6 a scenario's expectations were
-not met; 7 cdk.out cannot be used (missing, not synthesized, a manifest or
-template that is not what ``cdk synth`` writes, a prompt asset a deployment
-cannot extract, no SMA, not a Python handler, a layer that is not in the
-assembly or cannot be merged); 8 the outputs cannot be written
-(--out is a file or cannot be created or written); 70 an internal error (a bug
-in the simulator, printed with its traceback); 130 interrupted (Ctrl-C).
+permission, an inbound call answered with no actions); 4 the caller hung up
+(scripted, or after silence with no action); 5 a limit (1,000 invocations,
+call length); 6 a scenario's expectations were not met; 7 cdk.out cannot be
+used (missing, not synthesized, a manifest or template that is not what
+``cdk synth`` writes, a prompt asset a deployment cannot extract, no SMA, not a
+Python handler, a layer that is not in the assembly or cannot be merged); 8
+the outputs cannot be written (--out is a file or cannot be created or
+written); 70 an internal error (a bug in the simulator, printed with its
+traceback); 130 interrupted (Ctrl-C).
 
 A cdk.out, scenario file or --out folder that cannot be used is one line on
 stderr, ``playaudio-sim: `` then the file, what was found there and what was
@@ -48,7 +49,8 @@ exit status:
   0  the handler hung up, nothing failed on the way
   1  the handler hung up after a failed action or a rejected response
   2  usage error: a bad option, or a --scenario file that cannot be used
-  3  the SMA ended the call (handler errors or timeouts, then SIP 480; no invoke permission)
+  3  the SMA ended the call (handler errors or timeouts, then SIP 480; no invoke permission;
+     NEW_INBOUND_CALL answered with no actions, unanswered after 30 s)
   4  the caller hung up (--hangup-at, or silence with no action for --caller-patience)
   5  a limit: 1,000 invocations, or --max-call-seconds
   6  --scenario: the call did not go as the scenario expects
@@ -69,6 +71,8 @@ examples:
   playaudio-sim call --outbound -o other.out --out /tmp/call
   playaudio-sim call --sma-number +442071838750        # the caller dials this number
   playaudio-sim call --scenario scenarios/happy-path.json
+  playaudio-sim call --reading emptyActions=keep      # the other reading of a conflict
+  playaudio-sim call --update "2s:prompt=goodbye"     # CALL_UPDATE_REQUESTED 2 s in
 """
 
 
@@ -146,6 +150,25 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="stop the call at this length (default 600)",
     )
+    call.add_argument(
+        "--update",
+        action="append",
+        default=[],
+        metavar="TIME:NAME=VALUE,...",
+        help="UpdateSipMediaApplicationCall at TIME with these Arguments (repeatable): the "
+        'handler gets CALL_UPDATE_REQUESTED, e.g. "2s:prompt=goodbye"',
+    )
+    call.add_argument(
+        "--reading",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="where the guide's pages conflict, run the call under this reading (repeatable; "
+        "a scenario's readings win): emptyActions=stop|keep, attributes=replace|merge, "
+        "attributeLimit=10|100, digitsSuccess=always|end-of-list, "
+        "smaIdField=SipApplicationId|SipMediaApplicationId, "
+        "invalidResponseErrors=top-level|action-data; the first of each is the default",
+    )
     call.add_argument("--stack", metavar="NAME", help="the stack, if cdk.out has several SMAs")
     call.add_argument("--sma", metavar="LOGICAL_ID", help="the SMA, if a stack has several")
     call.add_argument(
@@ -215,11 +238,14 @@ def _fail(message: str, status: int) -> int:
 
 def _call(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from .assembly import AssemblyError, load_call_setup
-    from .engine import Call, CallOptions, parse_keys, write_outputs
+    from .engine import Call, CallOptions, parse_keys, parse_update, write_outputs
+    from .readings import Readings
     from .scenario import Scenario, ScenarioError
 
     try:
         keys = parse_keys(args.keys)
+        updates = [parse_update(text) for text in args.update]
+        readings = Readings.from_pairs(args.reading, "--reading")
     except ValueError as error:
         parser.error(str(error))
     scenario: Scenario | None = None
@@ -244,6 +270,8 @@ def _call(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         hangup_at_ms=None if args.hangup_at is None else args.hangup_at * 1000,
         caller_patience_ms=args.caller_patience * 1000,
         max_call_ms=args.max_call_seconds * 1000,
+        readings=readings,
+        updates=updates,
     )
     if scenario is not None:
         try:

@@ -8,37 +8,55 @@ Invocations (pstn-invocations, case-1, use-create-call-api)
     Inbound: NEW_INBOUND_CALL. ``outbound``: NEW_OUTBOUND_CALL and RINGING
     (their responses are ignored, as the page says), then CALL_ANSWERED.
     ``Sequence`` counts invocations from 1 (a retry keeps its number);
-    ``CallDetails`` carries the account, region, SMA id, the participant and
+    ``CallDetails`` carries the account, region, SMA id (as ``SipApplicationId``
+    or ``SipMediaApplicationId``: reading smaIdField), the participant and
     the stored ``TransactionAttributes``. The participant's ``To`` is the SMA's
     number and ``From`` the caller's on an inbound call, the reverse on an
     outbound one (:class:`CallOptions` ``caller_number``, ``sma_number``).
-Responses (invoke-on-call-leg, attribute-trans-invalid)
+Responses (invoke-on-call-leg, use-cases, attribute-trans-invalid, pstn-invocations)
     Checked with ``constructs_pkg.runtime.actions.validate_response`` (the
     one set of rules: at most 10 actions, known action types and parameters,
     ``SchemaVersion`` "1.0", an object and not a JSON string,
-    TransactionAttributes of at most 100 pairs and 20 KB). A response that
-    breaks them is not run: the handler gets INVALID_LAMBDA_RESPONSE with
-    ``ErrorType``/``ErrorMessage`` at the top level, as the documented example
-    has them. A new action list replaces the remaining one; an empty list
-    after PlayAudioAndGetDigits keeps the remaining actions.
-TransactionAttributes (transaction-attributes)
-    A response that carries them replaces the stored set (``{}`` erases it);
-    one without them keeps it.
-Actions, in order (play-audio, play-audio-get-digits, pause, hangup, case-3)
+    TransactionAttributes of at most 10 or 100 pairs (reading attributeLimit)
+    and 20 KB). A response that breaks them is not run: the handler gets
+    INVALID_LAMBDA_RESPONSE with ``ErrorType``/``ErrorMessage`` at the top
+    level or in ``ActionData`` (reading invalidResponseErrors). A new action
+    list replaces the remaining one; an empty list stops the remaining actions
+    and a missing or null ``Actions`` keeps them (reading emptyActions=stop),
+    or an empty list keeps them and a missing one is invalid (keep).
+TransactionAttributes (transaction-attributes, update-trans-attributes)
+    A response that carries them replaces the stored set, or adds to it
+    (reading attributes); ``{}`` erases it; one without them keeps it.
+Actions, in order (play-audio, play-audio-get-digits, pause, hangup, use-case-2)
     PlayAudio plays its prompt ``Repeat`` times; a key in
     ``PlaybackTerminators`` stops it and it is not repeated; ACTION_SUCCESSFUL
     follows when it was the last action. Pause is silence (ACTION_SUCCESSFUL
     when last, by the same reading). PlayAudioAndGetDigits plays, collects
-    the scripted keys, plays the failure audio and retries up to ``Repeat``
-    times, and always reports (ACTION_SUCCESSFUL with ``ReceivedDigits``, or
-    ACTION_FAILED). Hangup ends the leg and the handler gets HANGUP (its
-    response ignored: one leg). An action Chime would fail (:mod:`.rules`)
-    is reported as ACTION_FAILED and the rest of its list is dropped.
+    the scripted keys (``ReceivedDigits`` without the terminator), plays the
+    failure audio, waits ``RepeatDurationInMilliseconds`` and retries, up to
+    ``Repeat`` attempts; ACTION_FAILED when no entry was valid, and
+    ACTION_SUCCESSFUL with ``ReceivedDigits`` even mid-list, or only as the
+    last action (reading digitsSuccess). Hangup ends the leg and the handler
+    gets HANGUP (its response ignored: one leg). An action Chime would fail
+    (:mod:`.rules`) is reported as ACTION_FAILED and the rest of its list is
+    dropped. A NEW_INBOUND_CALL answered with no actions is not answered and
+    times out after 30 s (case-1).
 Timeouts and errors (timeouts)
-    An invocation that raises or runs over the function's Timeout is retried
-    once; a second failure ends the call with SIP 480. A function whose
-    Timeout is over 5 s is retried every 5 s without an answer, and the call
-    ends 20 s after the first attempt.
+    An invocation with no answer within 5 s is retried every 5 s, and the
+    call ends 20 s after the first attempt. A function error (the handler
+    raised, or ran over a Timeout of 5 s or less) is not retried: the SMA
+    hangs up with 480 (an assumption: the page retries 4XX statuses, which a
+    function error is not). No HANGUP follows an SMA hang-up (assumed).
+Readings and assumptions (:mod:`.readings`)
+    Every step that rests on a reading of conflicting pages, or on an
+    assumption, is marked ``assumes`` in the transcript.
+Updates (update-sip-call)
+    ``updates`` (a scenario's ``call.updates``, ``--update``): at each time the
+    handler gets CALL_UPDATE_REQUESTED with the ``Arguments``. Its answer
+    replaces what follows the running action and, if that action is
+    interruptible (PlayAudio, Pause), stops it (ACTION_INTERRUPTED, answer
+    ignored); a non-interruptible one completes first, with no result event
+    (assumed). An answer that keeps the actions (emptyActions) changes nothing.
 Invoke permission (unexpected-hangups)
     Without ``lambda:InvokeFunction`` for ``voiceconnector.chime.amazonaws.com``
     (evaluated by :mod:`.policy` against the function's AWS::Lambda::Permission
@@ -79,6 +97,7 @@ from .lambda_runner import InvokeResult, LambdaRunner
 from .media import CallAudio, PromptLoader, ms_to_samples, samples_to_ms
 from .objects import ObjectStore
 from .policy import Principal, Request, UnsupportedPolicyError, evaluate
+from .readings import ASSUMPTIONS, CONFLICTS, Readings
 from .transcript import Transcript, emitted_metrics, fmt_time
 
 NEW_INBOUND_CALL = "NEW_INBOUND_CALL"
@@ -87,15 +106,21 @@ RINGING = "RINGING"
 CALL_ANSWERED = "CALL_ANSWERED"
 ACTION_SUCCESSFUL = "ACTION_SUCCESSFUL"
 ACTION_FAILED = "ACTION_FAILED"
+ACTION_INTERRUPTED = "ACTION_INTERRUPTED"
+CALL_UPDATE_REQUESTED = "CALL_UPDATE_REQUESTED"
 INVALID_LAMBDA_RESPONSE = "INVALID_LAMBDA_RESPONSE"
 HANGUP = "HANGUP"
-_IGNORED_RESPONSES = (NEW_OUTBOUND_CALL, RINGING, HANGUP)
+# use-create-call-api: "Any response ... is ignored"; update-sip-call: ACTION_INTERRUPTED's.
+_IGNORED_RESPONSES = (NEW_OUTBOUND_CALL, RINGING, HANGUP, ACTION_INTERRUPTED)
+# update-sip-call: "Types of interruptible actions": PlayAudio, RecordAudio, Pause.
+_INTERRUPTIBLE = (ACTION_PLAY_AUDIO, ACTION_PAUSE)
+MAX_UPDATE_ARGUMENTS = 20  # update-sip-call: Arguments "Can contain 0 to 20 key-value pairs"
 
 MAX_INVOCATIONS = 1000
 RETRY_AFTER_S = 5
 HANG_UP_AFTER_S = 20
-FUNCTION_ERROR_ATTEMPTS = 2
 SMA_FAILURE_SIP_CODE = 480
+UNANSWERED_TIMEOUT_MS = 30_000  # case-1: "the call attempt times out after 30 seconds"
 DEFAULT_CALLER_PATIENCE_MS = 10_000
 DEFAULT_MAX_CALL_MS = 600_000
 CALLER_NUMBER = "+12065550199"
@@ -104,7 +129,7 @@ _E164 = re.compile(r"\+[0-9]{2,15}")
 _EPOCH_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z: a fixed call start, for repeatable runs
 
 # The guide's example ACTION_FAILED for "failed to collect the digits" carries
-# InvalidAudioSource; the page names no other error type for it (UNVERIFIED).
+# InvalidAudioSource; the page names no other error type for it (assumption noInputErrorType).
 DIGITS_NOT_COLLECTED = rules.INVALID_AUDIO_SOURCE
 
 
@@ -134,21 +159,64 @@ class KeyPress:
     at_ms: float
 
 
+@dataclass(frozen=True)
+class CallUpdate:
+    """UpdateSipMediaApplicationCall with ``arguments``, ``at_ms`` into the call."""
+
+    at_ms: float
+    arguments: dict[str, str]
+
+    def __post_init__(self) -> None:
+        arguments = self.arguments
+        if not (
+            isinstance(arguments, dict)
+            and len(arguments) <= MAX_UPDATE_ARGUMENTS
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in arguments.items())
+        ):
+            raise ValueError(
+                f"the arguments of the update at {fmt_time(self.at_ms)} are {arguments!r}; "
+                f"expected an object of 0 to {MAX_UPDATE_ARGUMENTS} string keys to string "
+                "values, as UpdateSipMediaApplicationCall takes"
+            )
+
+
+def _time_ms(text: str) -> float | None:
+    """``"2.5s"``, ``"1500ms"`` or ``"2"`` (seconds) as milliseconds; None if not a time."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s)?", text.strip())
+    if not match:
+        return None
+    value, unit = match.groups()
+    return float(value) * (1 if unit == "ms" else 1000)
+
+
 def parse_keys(text: str) -> list[KeyPress]:
     """``"1@2.5s,#@4s,5@1500ms"`` -> key presses in time order."""
     presses = []
     for item in (part.strip() for part in text.split(",")):
         if not item:
             continue
-        match = re.fullmatch(r"([0-9#*])@(\d+(?:\.\d+)?)(ms|s)?", item)
-        if not match:
+        digit, _, when = item.partition("@")
+        at_ms = _time_ms(when)
+        if len(digit) != 1 or digit not in "0123456789#*" or at_ms is None:
             raise ValueError(
                 f"key press {item!r} is not DIGIT@TIME; expected e.g. '1@2.5s', '#@4s' or "
                 "'5@1500ms' (digits 0-9, # and *)"
             )
-        digit, value, unit = match.groups()
-        presses.append(KeyPress(digit, float(value) * (1 if unit == "ms" else 1000)))
+        presses.append(KeyPress(digit, at_ms))
     return sorted(presses, key=lambda p: p.at_ms)
+
+
+def parse_update(text: str) -> CallUpdate:
+    """``"2s:prompt=goodbye,language=es-US"`` (``--update``) -> a CallUpdate at 2 s."""
+    when, _, pairs = text.partition(":")
+    at_ms = _time_ms(when)
+    items = [pair for pair in pairs.split(",") if pair]
+    if at_ms is None or any("=" not in pair for pair in items):
+        raise ValueError(
+            f"update {text!r} is not TIME:NAME=VALUE,...; expected e.g. '2s:prompt=goodbye' "
+            "or '1500ms' (no arguments)"
+        )
+    return CallUpdate(at_ms, dict(pair.partition("=")[::2] for pair in items))
 
 
 def check_phone_number(text: str, what: str) -> str:
@@ -176,6 +244,8 @@ class CallOptions:
     caller_number: str = CALLER_NUMBER
     sma_number: str = SMA_NUMBER  # the user's number the caller dials (or is called from)
     store: ObjectStore | None = None  # the simulated buckets, if a scenario changed them
+    readings: Readings = field(default_factory=Readings)  # where the guide's pages conflict
+    updates: list[CallUpdate] = field(default_factory=list)  # UpdateSipMediaApplicationCall
 
     def __post_init__(self) -> None:
         check_phone_number(self.caller_number, "the caller number")
@@ -212,11 +282,20 @@ class _CallEnded(Exception):
     """Raised inside the engine once the call is over; caught by :meth:`Call.run`."""
 
 
+class _Replaced(Exception):
+    """An update's answer stopped what was running; ``actions`` run instead."""
+
+    def __init__(self, actions: list[dict[str, Any]]) -> None:
+        super().__init__("replaced by a CALL_UPDATE_REQUESTED answer")
+        self.actions = actions
+
+
 @dataclass(frozen=True)
 class _Failed:
     failure: rules.ActionFailure
     action_data: dict[str, Any]
     is_error: bool = True  # False: the caller did not enter digits, a normal IVR path
+    assumes: tuple[str, ...] = ()  # what the failure's error type rests on
 
 
 @dataclass(frozen=True)
@@ -254,6 +333,10 @@ class Call:
         self.attributes: dict[str, str] | None = None
         self.keys = list(self.options.keys)
         self._key_state = ["pending"] * len(self.keys)
+        self._updates = sorted(self.options.updates, key=lambda u: u.at_ms)
+        # What an update finds running: an action, "idle", or None (nothing it can reach).
+        self._running: dict[str, Any] | str | None = None
+        self._replacement: list[dict[str, Any]] | None = None
         self._outcome: tuple[Outcome, str] | None = None
         self._errors_seen = 0
         self._last_call: dict[str, Any] = {}
@@ -288,7 +371,9 @@ class Call:
             else:
                 self.participant["Status"] = "Connected"
                 actions = self._invoke(NEW_INBOUND_CALL)
-            self._run_actions(actions)
+                if not actions:
+                    self._unanswered()
+            self._run_actions(actions or [])
         except _CallEnded:
             pass
         finally:
@@ -296,6 +381,13 @@ class Call:
         assert self._outcome is not None
         outcome, reason = self._outcome
         self._ignore_keys_until(None)
+        for update in self._updates:
+            self.transcript.add(
+                "note",
+                self.now,
+                f"the update at {fmt_time(update.at_ms)} was not delivered: the call was over "
+                "or not answered",
+            )
         for note in self.loader.notes:
             self.transcript.add("note", self.now, note)
         self.transcript.add(
@@ -348,7 +440,23 @@ class Call:
             keys=[f"{k.digit}@{fmt_time(k.at_ms)}" for k in self.keys],
             hangupAtMs=self.options.hangup_at_ms,
             notes=setup.store.notes,
+            readings=dict(self.options.readings),
         )
+
+    def _assumes(self, *names: str) -> dict[str, Any]:
+        """The marks of a record that rests on readings or assumptions (:mod:`.readings`):
+        ``assumes`` (``["emptyActions=stop", "noHangupAfterSmaEnds"]``) and what each means."""
+        readings = self.options.readings
+        labels = [readings.label(n) if n in CONFLICTS else n for n in names]
+        meaning = {
+            label: (
+                f"{CONFLICTS[name].question} Taken: {readings[name]} ({readings.page(name)})"
+                if name in CONFLICTS
+                else ASSUMPTIONS[name]
+            )
+            for name, label in zip(names, labels, strict=True)
+        }
+        return {"assumes": labels, "assumptions": meaning}
 
     def _end(self, outcome: Outcome, reason: str) -> None:
         if self._outcome is None:
@@ -403,7 +511,7 @@ class Call:
             {
                 "AwsAccountId": setup.sma.account,
                 "AwsRegion": setup.sma.region,
-                "SipMediaApplicationId": setup.sma.id,
+                self.options.readings["smaIdField"]: setup.sma.id,
                 "Participants": [copy.deepcopy(self.participant)],
             }
         )
@@ -424,8 +532,12 @@ class Call:
         event_type: str,
         action_data: Mapping[str, Any] | None = None,
         top_level: Mapping[str, Any] | None = None,
-    ) -> list[dict[str, Any]]:
-        """Invoke the handler; return the actions to run (INVALID_LAMBDA_RESPONSE handled)."""
+        assumes: tuple[str, ...] = (),
+    ) -> list[dict[str, Any]] | None:
+        """Invoke the handler; the actions that replace the remaining ones, or None when the
+        remaining ones are kept (INVALID_LAMBDA_RESPONSE handled)."""
+        readings = self.options.readings
+        limit = int(readings["attributeLimit"])
         while True:
             if self.sequence >= self.options.max_invocations:
                 self._end(
@@ -447,25 +559,48 @@ class Call:
                 seq=self.sequence,
                 type=event_type,
                 event=event,
+                **self._assumes("smaIdField", *assumes),
             )
             response = self._call_lambda(event)
             ignored = event_type in _IGNORED_RESPONSES
-            errors = [] if ignored else validate_response(response)
+            # invoke-on-call-leg: "If the SIP media application receives a NULL action set,
+            # it keeps the existing actions"; read as a missing or null Actions (emptyActions).
+            null_actions = (
+                not ignored
+                and readings["emptyActions"] == "stop"
+                and isinstance(response, dict)
+                and response.get("Actions") is None
+            )
+            checked = {**response, "Actions": []} if null_actions else response
+            errors = [] if ignored else validate_response(checked, max_attribute_pairs=limit)
+            body = response if isinstance(response, dict) and not ignored else {}
+            actions, attributes = body.get("Actions"), body.get("TransactionAttributes")
+            marks: tuple[str, ...] = ()
+            # What this response does rests on a reading: no actions (kept, stopped or
+            # invalid), attributes with other keys, and more pairs than 10 (taken or refused).
+            if body and not actions and (not errors or actions is None):
+                marks += ("emptyActions",)
+            if not errors and self._attributes_differ_by_reading(attributes):
+                marks += ("attributes",)
+            if isinstance(attributes, dict) and len(attributes) > MAX_TRANSACTION_ATTRIBUTES:
+                marks += ("attributeLimit",)
             self.transcript.add(
                 "response",
                 self.now,
                 f"handler -> SMA: {_describe_response(response)}"
                 + (" (ignored for this event)" if ignored else "")
+                + (": a NULL action set, the remaining actions are kept" if null_actions else "")
                 + _metrics_note(self._last_call),
                 seq=self.sequence,
                 response=response,
                 ignored=ignored,
                 **self._last_call,
+                **(self._assumes(*marks) if marks else {}),
             )
             if ignored:
-                return []
+                return None
             if errors:
-                error_type = _invalid_response_type(response, errors)
+                error_type = _invalid_response_type(response, limit)
                 message = "; ".join(errors)
                 self._errors_seen += 1
                 self.failures.append(f"{INVALID_LAMBDA_RESPONSE}:{error_type}")
@@ -477,21 +612,50 @@ class Call:
                     errorType=error_type,
                     errors=errors,
                     doc=rules.DOCS["invalid-response"],
+                    **(
+                        self._assumes("invalidResponseErrorType")
+                        if error_type == "InvalidLambdaResponse"
+                        else {}
+                    ),
                 )
-                event_type, action_data = INVALID_LAMBDA_RESPONSE, None
-                top_level = {"ErrorType": error_type, "ErrorMessage": message}
+                errors_field = {"ErrorType": error_type, "ErrorMessage": message}
+                event_type, assumes = INVALID_LAMBDA_RESPONSE, ("invalidResponseErrors",)
+                if readings["invalidResponseErrors"] == "action-data":
+                    action_data, top_level = errors_field, None
+                else:
+                    action_data, top_level = None, errors_field
                 continue
             if "TransactionAttributes" in response:
-                self.attributes = dict(response["TransactionAttributes"])
-            return list(response["Actions"])
+                self._store_attributes(response["TransactionAttributes"])
+            if actions:
+                return list(actions)
+            # No actions: an empty list stops the remaining ones under emptyActions=stop, and
+            # keeps them under keep; a NULL set (read only under stop) keeps them.
+            return None if null_actions or readings["emptyActions"] == "keep" else []
+
+    def _attributes_differ_by_reading(self, new: Any) -> bool:
+        """Whether the stored attributes after a response's ``new`` ones depend on the
+        attributes reading: it sets some, and some stored key is not among them."""
+        if not (isinstance(new, dict) and new and self.attributes):
+            return False
+        return bool(set(self.attributes) - set(new))
+
+    def _store_attributes(self, new: Mapping[str, str]) -> None:
+        """``{}`` erases (clear-trans-attributes); other keys replace the stored set or are
+        added to it, as the attributes reading says."""
+        if new and self.options.readings["attributes"] == "merge":
+            self.attributes = {**(self.attributes or {}), **new}
+        else:
+            self.attributes = dict(new)
 
     def _call_lambda(self, event: dict[str, Any]) -> Any:
-        """One invocation as the SMA makes it: retries, 5 s waits, 20 s, 480."""
+        """One invocation as the SMA makes it (timeouts.html): no answer within 5 s is
+        retried, and 20 s without one ends the call; a function error ends it at once
+        (assumption functionErrorNotRetried: it is not one of the 4XX statuses retried once)."""
         timeout_s = float(self.setup.function.timeout_s)
         wait_s = min(timeout_s, RETRY_AFTER_S)
         first_attempt = self.now
         attempt = 0
-        function_errors = 0
         while True:
             attempt += 1
             result = self.invoker.invoke(event, wait_s)
@@ -501,9 +665,8 @@ class Call:
             if result.timed_out:
                 self._silence(ms_to_samples(wait_s * 1000), "waiting for the handler")
             slow = result.timed_out and timeout_s > RETRY_AFTER_S
-            if not slow:
-                function_errors += 1
             elapsed_s = samples_to_ms(self.now - first_attempt) / 1000
+            marks: dict[str, Any] = {}
             if slow:
                 retry = elapsed_s < HANG_UP_AFTER_S
                 why = (
@@ -512,8 +675,9 @@ class Call:
                     else f"no answer {HANG_UP_AFTER_S} s after the first attempt"
                 )
             else:
-                retry = function_errors < FUNCTION_ERROR_ATTEMPTS
-                why = "the invocation failed" + ("" if retry else f" {function_errors} times")
+                retry = False
+                why = "a function error, not a 4XX status"
+                marks = self._assumes("functionErrorNotRetried")
             self.transcript.add(
                 "invocation-error",
                 self.now,
@@ -526,12 +690,11 @@ class Call:
                 retry=retry,
                 doc=rules.DOCS["timeouts"],
                 **self._last_call,
+                **marks,
             )
             if not retry:
                 self.failures.append(f"invocation:{result.error_type}")
-                self._leg_hangs_up(
-                    SMA_FAILURE_SIP_CODE, "the SMA", notify=event["InvocationEventType"] != HANGUP
-                )
+                self._leg_hangs_up(SMA_FAILURE_SIP_CODE, "the SMA", notify=False)
                 self._end(
                     Outcome.SMA_HANGUP,
                     f"the handler failed to answer {event['InvocationEventType']} ({why}: "
@@ -555,10 +718,17 @@ class Call:
         return details
 
     def _leg_hangs_up(self, code: int, by: str, *, notify: bool = True) -> None:
-        """The leg is disconnected; the handler is told with HANGUP (its answer is ignored)."""
+        """The leg is disconnected; the handler is told with HANGUP (its answer is ignored),
+        unless the SMA ended the call itself (assumption noHangupAfterSmaEnds)."""
         self.participant["Status"] = "Disconnected"
         self.transcript.add(
-            "hangup", self.now, f"{by} hangs up LEG-A (SipResponseCode {code})", by=by, code=code
+            "hangup",
+            self.now,
+            f"{by} hangs up LEG-A (SipResponseCode {code})"
+            + ("" if notify else "; no HANGUP event is sent"),
+            by=by,
+            code=code,
+            **({} if notify else self._assumes("noHangupAfterSmaEnds")),
         )
         if not notify or self.sequence >= self.options.max_invocations:
             return
@@ -581,6 +751,7 @@ class Call:
             seq=self.sequence,
             type=HANGUP,
             event=event,
+            **self._assumes("smaIdField"),
         )
         result = self.invoker.invoke(
             event, min(float(self.setup.function.timeout_s), RETRY_AFTER_S)
@@ -616,10 +787,36 @@ class Call:
         pending = list(actions)
         while True:
             if not pending:
-                self._idle()
+                try:
+                    self._running = "idle"
+                    self._idle()
+                except _Replaced as replaced:
+                    pending = replaced.actions
+                    continue
+                finally:
+                    self._running = None
             action = pending.pop(0)
             last = not pending
-            result = self._execute(action)
+            try:
+                self._running = action
+                result = self._execute(action)
+            except _Replaced as replaced:
+                pending = replaced.actions
+                continue
+            finally:
+                self._running = None
+            if self._replacement is not None:
+                # An update answered while a non-interruptible action ran: it "completes
+                # before the new Action 1 starts" (update-sip-call); no result event for it.
+                pending, self._replacement = self._replacement, None
+                self.transcript.add(
+                    "note",
+                    self.now,
+                    f"{action['Type']} completed; the update's actions run now, and no "
+                    "ACTION_SUCCESSFUL or ACTION_FAILED is sent for it",
+                    **self._assumes("noResultAfterUpdate"),
+                )
+                continue
             if isinstance(result, _Failed):
                 failure = result.failure
                 self._errors_seen += int(result.is_error)
@@ -635,14 +832,30 @@ class Call:
                     reason=failure.reason,
                     doc=failure.doc,
                     dropped=pending,
+                    **(self._assumes(*result.assumes) if result.assumes else {}),
                 )
-                pending = self._invoke(ACTION_FAILED, result.action_data)
+                # use-case-2: the SMA "clears the remaining actions in the list after the
+                # failed one", so an answer that keeps the remaining ones keeps none.
+                pending = self._invoke(ACTION_FAILED, result.action_data) or []
             elif isinstance(result, _Reported):
-                new = self._invoke(ACTION_SUCCESSFUL, result.action_data)
-                if new:
-                    pending = new
+                if last or self.options.readings["digitsSuccess"] == "always":
+                    new = self._invoke(
+                        ACTION_SUCCESSFUL,
+                        result.action_data,
+                        assumes=() if last else ("digitsSuccess",),
+                    )
+                    if new is not None:
+                        pending = new
+                else:
+                    self.transcript.add(
+                        "note",
+                        self.now,
+                        f"{action['Type']} succeeded mid-list: no ACTION_SUCCESSFUL until the "
+                        "whole list has, so the handler does not see ReceivedDigits",
+                        **self._assumes("digitsSuccess"),
+                    )
             elif last and action["Type"] in (ACTION_PLAY_AUDIO, ACTION_PAUSE):
-                pending = self._invoke(ACTION_SUCCESSFUL, _action_data(action))
+                pending = self._invoke(ACTION_SUCCESSFUL, _action_data(action)) or []
 
     def _execute(self, action: dict[str, Any]) -> _Failed | _Reported | None:
         kind = action["Type"]
@@ -659,6 +872,13 @@ class Call:
         if target_failure is not None:
             return _Failed(target_failure, _failed_data(action, target_failure))
         if kind == ACTION_PLAY_AUDIO:
+            if "CallId" not in parameters and "ParticipantTag" not in parameters:
+                self.transcript.add(
+                    "note",
+                    self.now,
+                    "PlayAudio names no CallId or ParticipantTag: it plays on the invoked leg",
+                    **self._assumes("untargetedPlayAudio"),
+                )
             return self._play_audio(action, doc)
         if kind == ACTION_PLAY_AUDIO_AND_GET_DIGITS:
             return self._play_and_get_digits(action, doc)
@@ -780,17 +1000,20 @@ class Call:
         main_pcm = self.loader.samples(main.object, main.info)
         failure_pcm = self.loader.samples(failure_audio.object, failure_audio.info)
         received = ""
+        regex_marks = self._assumes("digitsRegexWithoutTerminator") if regex else {}
         for attempt in range(1, attempts + 1):
             received = self._collect_digits(main, main_pcm, terminators, high, between, attempt)
-            count = len(received.rstrip("".join(terminators)))
             matches = regex is None or re.search(str(regex), received) is not None
-            if received and count >= low and matches:
+            if received and len(received) >= low and matches:
+                # Every documented ReceivedDigits is the digits alone ("123" with
+                # TerminatorDigits ["#"], use-case-2): the terminator is not part of it.
                 self.transcript.add(
                     "key",
                     self.now,
                     f"digits collected: {received!r} (attempt {attempt} of {attempts})",
                     digits=received,
                     effect="collected",
+                    **regex_marks,
                 )
                 return _Reported({**_action_data(action), "ReceivedDigits": received})
             self.transcript.add(
@@ -800,15 +1023,28 @@ class Call:
                 f"(at least {low} digit(s)" + (f", matching {regex}" if regex else "") + ")",
                 digits=received,
                 effect="rejected",
+                **regex_marks,
             )
             self._play_prompt(failure_audio, failure_pcm, set(), 1, 1, role="failure audio")
+            if attempt < attempts:
+                # play-audio-get-digits: RepeatDurationInMilliseconds is the "Time in
+                # milliseconds to wait between Repeat attempts".
+                summary = (
+                    f"the caller hears silence for {fmt_time(samples_to_ms(repeat_wait))}: "
+                    "RepeatDurationInMilliseconds between attempts"
+                )
+                marks = self._assumes("keysBetweenAttempts")
+                with self._span("silence", summary, why="between attempts", **marks):
+                    self._advance(repeat_wait, "between-attempts")
         failure = rules.ActionFailure(
             DIGITS_NOT_COLLECTED,
             f"no valid digits after {attempts} attempt(s) (last: {received!r}); the guide's "
             "example for this case carries InvalidAudioSource",
             doc,
         )
-        return _Failed(failure, _failed_data(action, failure), is_error=False)
+        return _Failed(
+            failure, _failed_data(action, failure), is_error=False, assumes=("noInputErrorType",)
+        )
 
     def _collect_digits(
         self,
@@ -853,6 +1089,15 @@ class Call:
                 else:
                     self._wait_for_digits(at)
                 self._key_state[index] = "used"
+                if press.digit in terminators:
+                    self.transcript.add(
+                        "key",
+                        at,
+                        f"caller presses '{press.digit}': a TerminatorDigit, the entry ends",
+                        digit=press.digit,
+                        effect="terminated",
+                    )
+                    break
                 received += press.digit
                 self.transcript.add(
                     "key",
@@ -861,7 +1106,7 @@ class Call:
                     digit=press.digit,
                     effect="collected",
                 )
-                if press.digit in terminators or len(received) >= high:
+                if len(received) >= high:
                     break
                 deadline = max(full_end, at) + between
                 index = self._next_key(self.now, deadline, None)
@@ -875,8 +1120,31 @@ class Call:
 
     def _wait_for_digits(self, until: int) -> None:
         if until > self.now:
-            with self._span("silence", "the SMA waits for digits", why="waiting for digits"):
+            with self._span(
+                "silence",
+                "the SMA waits for digits",
+                why="waiting for digits",
+                **self._assumes("firstDigitWait"),
+            ):
                 self._advance(until - self.now, "digits")
+
+    def _unanswered(self) -> None:
+        """NEW_INBOUND_CALL got no actions: the call is not answered and times out (case-1)."""
+        summary = (
+            "NEW_INBOUND_CALL got no actions: the call is not answered; the caller hears "
+            f"ringing for {fmt_time(UNANSWERED_TIMEOUT_MS)}"
+        )
+        marks = self._assumes("unansweredCallTimesOut")
+        with self._span("silence", summary, why="not answered", doc=rules.DOCS["inbound"], **marks):
+            self._advance(ms_to_samples(UNANSWERED_TIMEOUT_MS), "ringing")
+        self._leg_hangs_up(
+            SMA_FAILURE_SIP_CODE, "the SMA (the call attempt timed out)", notify=False
+        )
+        self._end(
+            Outcome.SMA_HANGUP,
+            "the handler answered NEW_INBOUND_CALL with no actions: the call was never answered "
+            f"and timed out after {fmt_time(UNANSWERED_TIMEOUT_MS)} ({rules.DOCS['inbound']})",
+        )
 
     def _idle(self) -> None:
         """No action left: the caller hears silence and hangs up after a while."""
@@ -910,10 +1178,56 @@ class Call:
         finally:
             record["endMs"] = samples_to_ms(self.now)
 
-    def _advance(self, samples: int, what: str, pcm: bytes | None = None) -> int:
-        """Move the clock, with audio or silence; end the call at a hang-up or the bound."""
+    def _advance(self, samples: int, what: str, pcm: bytes | None = None) -> None:
+        """Move the clock, with audio or silence; deliver an update that falls due on the way;
+        end the call at a hang-up or the bound."""
         start = self.now
         target = start + max(0, samples)
+        due = self._due_update(target)
+        if due is not None:
+            at = max(start, ms_to_samples(due.at_ms))
+            self._advance_to(at, what, pcm)
+            self._deliver(due)
+            rest = pcm[(at - start) * 2 :] if pcm is not None else None
+            self._advance(target - at, what, rest)
+            return
+        self._advance_to(target, what, pcm)
+
+    def _due_update(self, before: int) -> CallUpdate | None:
+        """The next update, if it falls due before ``before`` while an action (or silence
+        with none) runs; pops it. None while the SMA waits for the handler."""
+        if self._running is None or not self._updates:
+            return None
+        if ms_to_samples(self._updates[0].at_ms) >= before:
+            return None
+        return self._updates.pop(0)
+
+    def _deliver(self, update: CallUpdate) -> None:
+        """CALL_UPDATE_REQUESTED (update-sip-call): the answer replaces what follows the
+        running action, and stops the running action if it is interruptible."""
+        running, self._running = self._running, None  # the invocation is not interruptible
+        new = self._invoke(
+            CALL_UPDATE_REQUESTED,
+            {"Type": "CallUpdateRequest", "Parameters": {"Arguments": dict(update.arguments)}},
+        )
+        if new is None:
+            self.transcript.add("note", self.now, "the actions in progress continue")
+            self._running = running
+            return
+        if isinstance(running, dict) and running["Type"] not in _INTERRUPTIBLE:
+            self._replacement = new
+            self._running = running
+            return
+        if isinstance(running, dict):
+            self.transcript.add(
+                "note", self.now, f"{running['Type']} is interrupted", doc=rules.DOCS["call-update"]
+            )
+            self._invoke(ACTION_INTERRUPTED, _action_data(running))
+        raise _Replaced(new)
+
+    def _advance_to(self, target: int, what: str, pcm: bytes | None = None) -> None:
+        """Move the clock to ``target`` (no update delivered on the way)."""
+        start = self.now
         stop = target
         hangup_ms = self.options.hangup_at_ms
         hangup_at = ms_to_samples(hangup_ms) if hangup_ms is not None else None
@@ -936,7 +1250,6 @@ class Call:
         if caller_hangs_up:
             self._leg_hangs_up(0, "the caller")
             self._end(Outcome.CALLER_HANGUP, f"the caller hung up at {fmt_time(hangup_ms or 0)}")
-        return stop - start
 
     def _next_key(self, start: int, end: int, digits: set[str] | None) -> int | None:
         """The first pending key in [start, end) (among ``digits`` if given)."""
@@ -963,6 +1276,8 @@ class Call:
                 "idle": "no action is running",
                 "silence": "while the SMA waits for the handler",
                 "digits": "no digits are being collected",
+                "between-attempts": "between PlayAudioAndGetDigits attempts",
+                "ringing": "the call is not answered",
             }.get(during, "the call was over" if until is None else "nothing listens")
             self.transcript.add(
                 "key",
@@ -1028,14 +1343,14 @@ def _describe_response(response: Any) -> str:
     return text
 
 
-def _invalid_response_type(response: Any, errors: list[str]) -> str:
+def _invalid_response_type(response: Any, attribute_limit: int) -> str:
     """The ErrorType the SMA reports. Documented: SchemaVersionMismatch (a JSON string, a wrong
     SchemaVersion) and TransactionAttributesInvalidMapSize; anything else gets the simulator's
     label InvalidLambdaResponse (the guide names no other)."""
     if not isinstance(response, dict) or response.get("SchemaVersion") != SCHEMA_VERSION:
         return "SchemaVersionMismatch"
     attributes = response.get("TransactionAttributes")
-    if isinstance(attributes, dict) and len(attributes) > MAX_TRANSACTION_ATTRIBUTES:
+    if isinstance(attributes, dict) and len(attributes) > attribute_limit:
         return "TransactionAttributesInvalidMapSize"
     return "InvalidLambdaResponse"
 

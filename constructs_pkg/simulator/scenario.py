@@ -6,8 +6,10 @@
       "name": "caller presses # mid-prompt",
       "description": "free text",
       "call": {"direction": "inbound", "keys": "#@2s", "hangupAt": "30s",
-               "callerNumber": "+14155550123", "smaNumber": "+442071838750"},
+               "callerNumber": "+14155550123", "smaNumber": "+442071838750",
+               "updates": [{"at": "1s", "arguments": {"prompt": "goodbye"}}]},
       "bucket": {"remove": ["prompts/welcome.wav"]},
+      "readings": {"emptyActions": "keep"},
       "environment": {
         "PROMPTS_MANIFEST": {"mergePatch": {"welcome": {"key": "prompts/not-deployed.wav"}}},
         "PLAYBACK_REPEAT": "2",
@@ -25,7 +27,9 @@
 ``keys`` as ``--keys``; ``hangupAt`` when the caller hangs up;
 ``callerNumber`` and ``smaNumber``, the caller's number and the SMA's (the
 user's number the caller dials), E.164 (``+`` and 2 to 15 digits), else what
-``--caller-number``/``--sma-number`` give, else the simulator's. Times are
+``--caller-number``/``--sma-number`` give, else the simulator's; ``updates``,
+UpdateSipMediaApplicationCall requests: at ``at``, the SMA sends the handler
+CALL_UPDATE_REQUESTED with ``arguments`` (0 to 20 string pairs). Times are
 ``"2.5s"``, ``"1500ms"`` or a number of seconds.
 
 ``bucket.remove`` lists object keys, exactly as deployed (prefix included), to
@@ -33,6 +37,10 @@ delete from the simulated bucket before the call, from every bucket a
 deployment puts them in, as if someone deleted them by hand: a PlayAudio of
 one fails with InvalidAudioSource. A key that is not deployed is an error
 naming it and a few deployed keys.
+
+``readings`` picks, per conflict between the guide's pages, the reading the call
+runs under (:mod:`.readings`; the names and values of ``--reading``); each one
+named here wins over the command line's, the others are the command line's.
 
 ``environment`` overrides the synthesized function's environment, which is
 how a scenario breaks a deployed app without a second stack: a string
@@ -62,11 +70,19 @@ from pathlib import Path
 from typing import Any
 
 from .assembly import CallSetup
-from .engine import CallOptions, CallResult, Outcome, check_phone_number, parse_keys
+from .engine import (
+    CallOptions,
+    CallResult,
+    CallUpdate,
+    Outcome,
+    check_phone_number,
+    parse_keys,
+)
 from .jsonfile import JsonFileError, describe, read_json
+from .readings import Readings
 
-_TOP = {"name", "description", "call", "bucket", "environment", "expect"}
-_CALL = {"direction", "keys", "hangupAt", "callerNumber", "smaNumber"}
+_TOP = {"name", "description", "call", "bucket", "readings", "environment", "expect"}
+_CALL = {"direction", "keys", "hangupAt", "callerNumber", "smaNumber", "updates"}
 _BUCKET = {"remove"}
 _EXPECT = {"prompts", "failures", "end", "maxInvocations"}
 _OUTCOMES = [outcome.label for outcome in Outcome]
@@ -111,6 +127,8 @@ class Scenario:
     caller_number: str | None = None
     sma_number: str | None = None
     remove: list[str] = field(default_factory=list)
+    readings: dict[str, str] = field(default_factory=dict)
+    updates: list[CallUpdate] = field(default_factory=list)
     prompts: list[ExpectedPrompt] | None = None
     failures: list[str] | None = None
     end: str | None = None
@@ -139,17 +157,23 @@ class Scenario:
         expect = data.get("expect", {})
         environment = data.get("environment", {})
         bucket = data.get("bucket", {})
+        readings = data.get("readings", {})
         for name, value in (
             ("call", call),
             ("expect", expect),
             ("environment", environment),
             ("bucket", bucket),
+            ("readings", readings),
         ):
             if not isinstance(value, dict):
                 raise fail(f"{name} is {describe(value)}; expected an object")
         _only(call, _CALL, "call", fail)
         _only(expect, _EXPECT, "expect", fail)
         _only(bucket, _BUCKET, "bucket", fail)
+        try:
+            Readings(readings, where="readings")
+        except ValueError as error:
+            raise fail(str(error)) from error
         remove = bucket.get("remove", [])
         if not (isinstance(remove, list) and all(isinstance(k, str) and k for k in remove)):
             raise fail(
@@ -207,6 +231,7 @@ class Scenario:
             )
         hangup_at = call.get("hangupAt")
         hangup_at_ms = None if hangup_at is None else _ms(hangup_at, "call.hangupAt", fail)
+        updates = _updates(call.get("updates", []), fail)
         return Scenario(
             name=str(data.get("name") or path.stem),
             path=path,
@@ -218,6 +243,8 @@ class Scenario:
             caller_number=numbers["callerNumber"],
             sma_number=numbers["smaNumber"],
             remove=list(remove),
+            readings=dict(readings),
+            updates=updates,
             prompts=None if prompts is None else [_expected(p, fail) for p in prompts],
             failures=failures,
             end=end,
@@ -245,6 +272,8 @@ class Scenario:
             caller_number=self.caller_number or base.caller_number,
             sma_number=self.sma_number or base.sma_number,
             store=store,
+            readings=Readings({**base.readings, **self.readings}),
+            updates=list(self.updates),
         )
 
     def apply_environment(self, environment: dict[str, str]) -> dict[str, str]:
@@ -326,6 +355,28 @@ def _ms(value: Any, where: str, fail: Any) -> float:
     if not math.isfinite(ms) or ms < 0:
         raise fail(f"{where}: time {value!r} is not a finite time, 0 or more, like '2.5s'")
     return ms
+
+
+def _updates(value: Any, fail: Any) -> list[CallUpdate]:
+    """``call.updates``: ``[{"at": "1s", "arguments": {...}}, ...]``."""
+    example = '[{"at": "1s", "arguments": {"prompt": "goodbye"}}]'
+    if not isinstance(value, list):
+        raise fail(f"call.updates is {describe(value)}; expected a list like {example}")
+    updates = []
+    for index, item in enumerate(value):
+        where = f"call.updates[{index}]"
+        if not isinstance(item, dict) or "at" not in item:
+            raise fail(f"{where} is {describe(item)}; expected an object like {example[1:-1]}")
+        _only(item, {"at", "arguments"}, where, fail)
+        try:
+            updates.append(
+                CallUpdate(_ms(item["at"], f"{where}.at", fail), item.get("arguments", {}))
+            )
+        except ValueError as error:
+            if isinstance(error, ScenarioError):
+                raise
+            raise fail(f"{where}: {error}") from error
+    return updates
 
 
 def _expected(value: Any, fail: Any) -> ExpectedPrompt:

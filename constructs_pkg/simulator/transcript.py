@@ -18,6 +18,12 @@ and the rule (with its documentation page) that failed it. Kinds:
 ``note``            something the simulator approximated
 ``end``             outcome, exit status, reason, totals (metrics too)
 
+A record whose step rests on a reading of conflicting guide pages, or on an
+assumption where no page says (:mod:`.readings`), has ``assumes`` (the labels,
+``["emptyActions=stop"]``) and ``assumptions`` (what each label means, with
+its page); its summary line ends in ``[assumes emptyActions=stop]``. The
+``call`` record lists every reading the call ran under.
+
 Each ``response`` and ``invocation-error`` record has ``metrics``: what the
 handler counted in that invocation, ``{"CallsStarted": 1}``, read from the
 CloudWatch Embedded Metric Format lines it wrote to stdout or stderr (as
@@ -103,5 +109,6 @@ class Transcript:
         }
         return [
             f"{record['t']:>9}  {markers.get(record['kind'], '  '):2}  {record['summary']}"
+            + (f"  [assumes {', '.join(record['assumes'])}]" if record.get("assumes") else "")
             for record in self.records
         ]

@@ -301,11 +301,33 @@ def test_response_rejects_invalid_action() -> None:
         response([hangup(), {"Type": "Speak", "Parameters": {"Text": "hi"}}])
 
 
-def test_response_attribute_count_limit() -> None:
+def test_response_refuses_more_than_10_attribute_pairs_unless_told_otherwise() -> None:
+    # attribute-trans-invalid.md shows the service refusing 11 pairs ("Maximum number of
+    # mappings is 10") though transaction-attributes.md says 100: 10 unless opted in.
+    ten = {f"k{i}": "v" for i in range(10)}
+    eleven = {**ten, "k10": "v"}
+    assert response([], ten)["TransactionAttributes"] == ten
+    with pytest.raises(
+        ValueError, match=r"TransactionAttributes has 11 pairs; allowed: at most 10 \(the service"
+    ):
+        response([], eleven)
+    assert validate_response(response([], eleven, max_attribute_pairs=11)) != []
+    assert (
+        validate_response(response([], eleven, max_attribute_pairs=11), max_attribute_pairs=11)
+        == []
+    )
     hundred = {f"k{i}": "v" for i in range(100)}
-    assert response([], hundred)["TransactionAttributes"] == hundred
+    assert response([], hundred, max_attribute_pairs=100)["TransactionAttributes"] == hundred
     with pytest.raises(ValueError, match=r"TransactionAttributes has 101 pairs; allowed: at most"):
-        response([], {**hundred, "k100": "v"})
+        response([], {**hundred, "k100": "v"}, max_attribute_pairs=100)
+
+
+@pytest.mark.parametrize("limit", [0, 101, "ten", True])
+def test_an_attribute_limit_outside_the_guides_range_is_refused(limit: Any) -> None:
+    with pytest.raises(ValueError, match=r"max_attribute_pairs=.* is invalid; allowed: an integer"):
+        response([], {}, max_attribute_pairs=limit)
+    with pytest.raises(ValueError, match=r"max_attribute_pairs=.* is invalid; allowed: an integer"):
+        validate_response({"SchemaVersion": "1.0", "Actions": []}, max_attribute_pairs=limit)
 
 
 def test_response_attribute_size_limit() -> None:

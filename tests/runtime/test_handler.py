@@ -224,12 +224,24 @@ def test_event_without_participants_targets_the_invoked_leg() -> None:
 
 
 @pytest.mark.parametrize(
-    "event_type",
-    ["HANGUP", "RINGING", "NEW_OUTBOUND_CALL", "DIGITS_RECEIVED", "ACTION_INTERRUPTED"],
+    "event_type", ["HANGUP", "RINGING", "NEW_OUTBOUND_CALL", "ACTION_INTERRUPTED"]
 )
-def test_events_without_actions(event_type: str, make_event: MakeEvent) -> None:
+def test_events_whose_answer_the_service_ignores_get_no_actions(
+    event_type: str, make_event: MakeEvent
+) -> None:
     action_data = {"Type": "Hangup", "Parameters": {"SipResponseCode": "0"}}
     assert respond(make_event(event_type, action_data)) == reply()
+
+
+def test_digits_received_on_a_live_call_hangs_up_rather_than_answer_with_no_actions(
+    make_event: MakeEvent, caplog: pytest.LogCaptureFixture
+) -> None:
+    # This flow sends no ReceiveDigits; [] would stop the pending Hangup (use-cases.md).
+    action_data = {"Type": "ReceiveDigits", "ReceivedDigits": "1"}
+    with caplog.at_level(logging.INFO, LOGGER):
+        assert respond(make_event("DIGITS_RECEIVED", action_data)) == reply(HANGUP_CALL)
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING
 
 
 # --- ACTION_SUCCESSFUL ---------------------------------------------------------------
@@ -289,10 +301,19 @@ def test_second_failure_after_fallback_hangs_up(make_event: MakeEvent) -> None:
     assert respond(event) == reply(HANGUP_BARE)
 
 
-def test_play_audio_and_get_digits_failure_plays_fallback(make_event: MakeEvent) -> None:
+def test_a_get_digits_failure_is_not_taken_for_a_broken_prompt(
+    make_event: MakeEvent, caplog: pytest.LogCaptureFixture
+) -> None:
+    # play-audio-get-digits.md's one example of "fails to collect the number of specified
+    # digits" carries InvalidAudioSource: a caller who typed nothing may be all it means.
     failed = audio_failure(WELCOME_KEY, action_type="PlayAudioAndGetDigits", failure_key=CLOSED_KEY)
-    result = respond(make_event("ACTION_FAILED", failed))
-    assert result == reply(play(ERROR_KEY), HANGUP_CALL, attributes={"fallbackPlayed": "true"})
+    with caplog.at_level(logging.INFO, LOGGER):
+        assert respond(make_event("ACTION_FAILED", failed)) == reply(HANGUP_BARE)
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING
+    assert record.getMessage().endswith(
+        "(recovery: hangup); no valid digits, or broken audio: the service reports both so"
+    )
 
 
 def test_get_digits_failure_audio_being_the_fallback_hangs_up(make_event: MakeEvent) -> None:
@@ -311,7 +332,7 @@ def test_fallback_targets_the_failed_leg(make_event: MakeEvent) -> None:
 
 
 def test_fallback_without_room_for_attributes_leaves_them_out(make_event: MakeEvent) -> None:
-    full = {f"k{i}": "v" for i in range(100)}
+    full = {f"k{i}": "v" for i in range(10)}  # the 10 pairs the service takes: no room left
     result = respond(make_event("ACTION_FAILED", audio_failure(WELCOME_KEY), full))
     assert result == reply(play(ERROR_KEY), HANGUP_CALL)
 
@@ -336,13 +357,21 @@ def test_other_failures_hang_up(
     assert record.__dict__["recovery"] == "hangup"
 
 
-def test_failed_hangup_is_not_retried(make_event: MakeEvent) -> None:
+def test_a_failed_hangup_aimed_at_a_leg_is_answered_with_a_bare_hangup(
+    make_event: MakeEvent,
+) -> None:
+    # [] would leave the live call with no actions and no Hangup.
     failed = {
         "Type": "Hangup",
         "Parameters": {"CallId": "gone", "SipResponseCode": "0"},
         "ErrorType": "InvalidActionParameter",
         "ErrorMessage": "CallId or ParticipantTag parameter for action is invalid.",
     }
+    assert respond(make_event("ACTION_FAILED", failed)) == reply(HANGUP_BARE)
+
+
+def test_a_failed_bare_hangup_is_not_retried(make_event: MakeEvent) -> None:
+    failed = {**HANGUP_BARE, "ErrorType": "SystemException", "ErrorMessage": "System error"}
     assert respond(make_event("ACTION_FAILED", failed)) == reply()
 
 
@@ -376,13 +405,17 @@ def test_call_update_unknown_prompt_then_hangup(make_event: MakeEvent) -> None:
 @pytest.mark.parametrize(
     "arguments", [{"prompt": "nope"}, {"action": "transfer"}, {}, "prompt=closed", None]
 )
-def test_call_update_without_known_request_does_nothing(
+def test_call_update_without_known_request_hangs_up_rather_than_answer_with_no_actions(
     arguments: object, make_event: MakeEvent, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # [] would drop the pending Hangup (use-cases.md: an empty set stops running actions),
+    # and no Actions at all is invalid under the other reading: only a Hangup is safe.
     with caplog.at_level(logging.INFO, LOGGER):
-        assert respond(make_event("CALL_UPDATE_REQUESTED", update(arguments))) == reply()
+        result = respond(make_event("CALL_UPDATE_REQUESTED", update(arguments)))
+    assert result == reply(HANGUP_CALL)
     (record,) = caplog.records
     assert record.levelno == logging.WARNING
+    assert record.getMessage().endswith("hanging up")
 
 
 def test_call_update_does_not_log_argument_values(
@@ -411,6 +444,20 @@ def test_invalid_lambda_response_hangs_up(
     assert record.levelno == logging.ERROR
     assert record.__dict__["errorType"] == "SchemaVersionMismatch"
     assert record.__dict__["errorMessage"] == "Schema version is not supported."
+
+
+def test_invalid_lambda_response_error_is_read_from_action_data_too(
+    make_event: MakeEvent, caplog: pytest.LogCaptureFixture
+) -> None:
+    # pstn-invocations.md: "The ActionData includes these additional fields".
+    errors = {"ErrorType": "TransactionAttributesInvalidMapSize", "ErrorMessage": "too many"}
+    with caplog.at_level(logging.INFO, LOGGER):
+        assert respond(make_event("INVALID_LAMBDA_RESPONSE", errors)) == reply(HANGUP_BARE)
+    (record,) = caplog.records
+    assert (record.__dict__["errorType"], record.__dict__["errorMessage"]) == (
+        "TransactionAttributesInvalidMapSize",
+        "too many",
+    )
 
 
 def test_unknown_event_type_hangs_up(

@@ -279,7 +279,8 @@ def test_audio_failure_counts_the_failure_and_the_fallback(
 def test_get_digits_audio_failure_counts_its_action(make_event: MakeEvent, invoke: Invoke) -> None:
     failed = failure(WELCOME_KEY, action_type="PlayAudioAndGetDigits")
     _, records = invoke(make_event("ACTION_FAILED", failed))
-    assert counted(records) == {"ActionFailures": 1, "FallbackPromptsPlayed": 1}
+    # No fallback: the same failure is what a caller who entered no digits causes.
+    assert counted(records) == {"ActionFailures": 1}
     assert records[0]["Action"] == "PlayAudioAndGetDigits"
 
 
@@ -447,6 +448,16 @@ def test_missing_sma_id_or_call_details_is_unknown(make_event: MakeEvent, invoke
     assert invoke(event)[1][0]["SipMediaApplicationId"] == "unknown"
     event["CallDetails"] = "not an object"
     assert invoke(event)[1][0]["SipMediaApplicationId"] == "unknown"
+
+
+def test_the_sma_id_is_read_under_either_name_the_guide_gives_it(
+    make_event: MakeEvent, invoke: Invoke
+) -> None:
+    # pstn-invocations.md: SipMediaApplicationId; case-1.md, use-cases.md: SipApplicationId.
+    event = make_event("NEW_INBOUND_CALL")
+    sma_id = event["CallDetails"].pop("SipMediaApplicationId")
+    event["CallDetails"]["SipApplicationId"] = sma_id
+    assert invoke(event)[1][0]["SipMediaApplicationId"] == sma_id
 
 
 def test_id_like_sma_ids_are_kept_up_to_the_bound() -> None:

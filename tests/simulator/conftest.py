@@ -100,7 +100,7 @@ BROKEN_HANDLER = textwrap.dedent(
             return respond([play(Repeat=100)])
         if MODE == "hangup-486":
             return respond([{"Type": "Hangup", "Parameters": {"SipResponseCode": "486"}}])
-        if MODE == "digits":
+        if MODE in ("digits", "digits-null"):
             return respond([{"Type": "PlayAudioAndGetDigits", "Parameters": {
                 "AudioSource": source("prompts/welcome.wav"),
                 "FailureAudioSource": source("prompts/error.wav"),
@@ -108,6 +108,11 @@ BROKEN_HANDLER = textwrap.dedent(
                 "Repeat": 2, "RepeatDurationInMilliseconds": 2000}}, HANGUP])
         if MODE == "attributes":
             return respond([play()], TransactionAttributes={"step": "welcome"})
+        if MODE == "attributes-other-keys":
+            return respond([play()], TransactionAttributes={"a": "1"})
+        if MODE == "eleven-attributes":
+            return respond([play(), HANGUP],
+                           TransactionAttributes={f"k{i}": "v" for i in range(11)})
         return respond([play(), HANGUP])
 
 
@@ -118,6 +123,8 @@ BROKEN_HANDLER = textwrap.dedent(
             return respond([])
         if kind in ("NEW_INBOUND_CALL", "CALL_ANSWERED"):
             return first(event)
+        if kind == "ACTION_INTERRUPTED":
+            return respond([play("prompts/error.wav")])  # ignored by the SMA
         if MODE == "raise-later":
             raise RuntimeError("broken after the first event")
         if MODE == "loop":
@@ -130,6 +137,16 @@ BROKEN_HANDLER = textwrap.dedent(
         if kind == "ACTION_SUCCESSFUL" and MODE == "digits":
             digits = event["ActionData"]["ReceivedDigits"]
             return respond([], TransactionAttributes={"digits": digits, "seen": ",".join(SEEN)})
+        if kind == "CALL_UPDATE_REQUESTED" and MODE == "update-empty":
+            return respond([])
+        if kind == "CALL_UPDATE_REQUESTED" and MODE == "update-null":
+            return {"SchemaVersion": "1.0"}
+        if kind == "ACTION_SUCCESSFUL" and MODE == "digits-null":
+            return {"SchemaVersion": "1.0"}  # no Actions: a NULL action set
+        if MODE == "attributes-other-keys" and kind == "ACTION_SUCCESSFUL":
+            if event["CallDetails"].get("TransactionAttributes") == {"a": "1"}:
+                return respond([play("prompts/error.wav")], TransactionAttributes={"b": "2"})
+            return respond([HANGUP])
         return respond([HANGUP])
     '''
 )

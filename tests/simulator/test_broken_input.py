@@ -478,6 +478,15 @@ SCENARIO_CASES: dict[str, tuple[str | bytes, str]] = {
         "expect.failures is the string 'InvalidAudioSource'; expected a list of strings",
     ),
     "call-number": ('{"call": 5}', "call is the number 5; expected an object"),
+    "readings-list": ('{"readings": ["emptyActions=keep"]}', "readings is a list; expected an"),
+    "readings-unknown": (
+        '{"readings": {"emptyList": "keep"}}',
+        "readings: 'emptyList' is not a conflict the simulator models; expected one of",
+    ),
+    "readings-bad-value": (
+        '{"readings": {"attributeLimit": 10}}',
+        "readings: attributeLimit is 10; expected one of '10', '100'",
+    ),
 }
 
 

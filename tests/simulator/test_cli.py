@@ -91,6 +91,62 @@ def test_an_unusable_cdk_out_exits_7(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "synthesize first" in capsys.readouterr().err
 
 
+def test_a_reading_from_the_command_line_changes_the_call_and_is_recorded(tmp_path: Path) -> None:
+    # The MODE=digits handler answers a mid-list ACTION_SUCCESSFUL with []: by default that
+    # drops the Hangup after it (exit 4, the caller gives up); with keep the Hangup runs.
+    root = write_assembly(tmp_path / "cdk.out")
+    args = ["call", "-o", str(root), "-q", "--caller-patience", "1"]
+    # A scenario's call (its keys too) replaces the command line's: the keys go here.
+    call = {"keys": "1@0.5s,2@0.55s,#@0.6s"}
+    scenario = tmp_path / "digits.json"
+    expect = {"end": "hangup"}
+    scenario.write_text(
+        json.dumps({"call": call, "environment": {"MODE": "digits"}, "expect": expect})
+    )
+    assert main([*args, "--scenario", str(scenario)]) == 6
+    first = json.loads((root / "call" / "transcript.jsonl").read_text().splitlines()[0])
+    assert first["readings"]["emptyActions"] == "stop"
+    assert main([*args, "--scenario", str(scenario), "--reading", "emptyActions=keep"]) == 0
+    first = json.loads((root / "call" / "transcript.jsonl").read_text().splitlines()[0])
+    assert first["readings"]["emptyActions"] == "keep"
+
+
+def test_a_bad_reading_is_a_usage_error_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit:
+        main(["call", "-o", str(tmp_path), "--reading", "emptyActions=never"])
+    assert exit.value.code == 2
+    assert "--reading: emptyActions is 'never'; expected one of 'stop', 'keep'" in (
+        capsys.readouterr().err
+    )
+
+
+def test_an_update_from_the_command_line_reaches_the_handler(
+    sample_cdk_out: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "call"
+    args = ["call", "-o", str(sample_cdk_out), "--out", str(out), "-q"]
+    assert main([*args, "--update", "2s:prompt=goodbye,language=en-US"]) == 0
+    records = [json.loads(line) for line in (out / "transcript.jsonl").read_text().splitlines()]
+    (update,) = [r for r in records if r.get("type") == "CALL_UPDATE_REQUESTED"]
+    assert update["event"]["ActionData"]["Parameters"]["Arguments"] == {
+        "prompt": "goodbye",
+        "language": "en-US",
+    }
+    assert [r["name"] for r in records if r["kind"] == "play"] == ["welcome", "goodbye"]
+
+
+@pytest.mark.parametrize("update", ["soon:prompt=goodbye", "2s:prompt"])
+def test_a_bad_update_is_a_usage_error(
+    update: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit:
+        main(["call", "-o", str(tmp_path), "--update", update])
+    assert exit.value.code == 2
+    assert f"update {update!r} is not TIME:NAME=VALUE,..." in capsys.readouterr().err
+
+
 def test_bad_keys_are_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exit:
         main(["call", "-o", str(tmp_path), "--keys", "x@1s"])

@@ -7,9 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from constructs_pkg.simulator.assembly import CallSetup
 from constructs_pkg.simulator.engine import Call, CallOptions, CallResult
 from constructs_pkg.simulator.lambda_runner import lambda_environment
+from constructs_pkg.simulator.readings import Readings
 from constructs_pkg.simulator.scenario import Scenario
 from tests.runtime import conftest  # noqa: F401  (puts runtime/ on sys.path, as in Lambda)
 from tests.runtime.test_metrics import FALLBACK_LINE_DIMENSION_SETS
@@ -32,11 +35,13 @@ def emf_lines(record: dict[str, Any]) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.startswith('{"_aws"')]
 
 
+@pytest.mark.parametrize("sma_id_field", ["SipApplicationId", "SipMediaApplicationId"])
 def test_sample_handler_metrics_per_invocation_when_the_welcome_is_missing(
-    sample_setup: CallSetup,
+    sample_setup: CallSetup, sma_id_field: str
 ) -> None:
     scenario = Scenario.load(ROOT / "scenarios" / "missing-prompt-key.json")
-    result = Call(sample_setup, scenario.options(sample_setup)).run()
+    base = CallOptions(readings=Readings({"smaIdField": sma_id_field}))
+    result = Call(sample_setup, scenario.options(sample_setup, base=base)).run()
     assert scenario.check(result) == []
     assert metrics_by_event(result) == [
         ("NEW_INBOUND_CALL", {"CallsStarted": 1}),

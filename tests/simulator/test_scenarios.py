@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from constructs_pkg.simulator.assembly import CallSetup
-from constructs_pkg.simulator.engine import Call
+from constructs_pkg.simulator.engine import Call, CallOptions
+from constructs_pkg.simulator.lambda_runner import InvokeResult, LambdaRunner
+from constructs_pkg.simulator.readings import Readings
 from constructs_pkg.simulator.scenario import Scenario, ScenarioError, merge_patch
 from tests.audio import wavgen
 
@@ -32,6 +36,75 @@ def test_scenario(sample_setup: CallSetup, path: Path) -> None:
     scenario = Scenario.load(path)
     result = Call(sample_setup, scenario.options(sample_setup)).run()
     assert scenario.check(result) == [], "\n".join(result.transcript.summary_lines())
+
+
+READINGS = Readings.every_combination()
+
+
+class _OneEnvironment:
+    """The invoker of a scenario's calls under every reading: one warm execution
+    environment for all of them (a cold start each would cost most of the time), closed
+    by the test, not by each call."""
+
+    def __init__(self, runner: LambdaRunner) -> None:
+        self.runner = runner
+
+    def invoke(self, event: dict[str, Any], timeout_s: float) -> InvokeResult:
+        return self.runner.invoke(event, timeout_s)
+
+    def close(self) -> None:
+        """Kept open for the scenario's next call."""
+
+
+def failures_under_every_reading(setup: CallSetup, scenario: Scenario) -> dict[str, list[str]]:
+    """How the call differs from the scenario, under each combination of readings it fails."""
+    environment = scenario.options(setup).environment
+    function = dataclasses.replace(setup.function, environment=environment or {})
+    failed = {}
+    with LambdaRunner(function, region=setup.sma.region) as runner:
+        for readings in READINGS:
+            options = scenario.options(setup, base=CallOptions(readings=readings))
+            result = Call(setup, options, invoker=_OneEnvironment(runner)).run()
+            problems = scenario.check(result)
+            if problems:
+                failed[", ".join(readings.label(name) for name in readings)] = problems
+    return failed
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_the_sample_handler_passes_every_scenario_under_every_reading(
+    sample_setup: CallSetup, path: Path
+) -> None:
+    # Where the guide's pages conflict the sample handler must not depend on which is right.
+    assert len(READINGS) == 64
+    assert failures_under_every_reading(sample_setup, Scenario.load(path)) == {}
+
+
+def test_a_handler_that_leans_on_one_reading_fails_under_the_other(
+    broken_app: CallSetup, tmp_path: Path
+) -> None:
+    # MODE=digits answers a mid-list ACTION_SUCCESSFUL with [] and counts on the Hangup after:
+    # lost when that invocation happens (digitsSuccess=always) and [] stops (emptyActions=stop).
+    scenario = Scenario.parse(
+        {
+            "call": {"keys": "4@0.5s,2@1.2s,#@1.4s"},
+            "environment": {"MODE": "digits"},
+            "expect": {"end": "hangup"},
+        },
+        tmp_path / "digits.json",
+    )
+    failed = failures_under_every_reading(broken_app, scenario)
+    assert len(failed) == len(READINGS) // 4
+    assert all("emptyActions=stop" in r and "digitsSuccess=always" in r for r in failed)
+
+
+def test_a_scenarios_readings_win_over_the_command_lines(
+    sample_setup: CallSetup, tmp_path: Path
+) -> None:
+    scenario = Scenario.parse({"readings": {"attributes": "merge"}}, tmp_path / "s.json")
+    base = CallOptions(readings=Readings({"attributes": "replace", "emptyActions": "keep"}))
+    readings = scenario.options(sample_setup, base=base).readings
+    assert (readings["attributes"], readings["emptyActions"]) == ("merge", "keep")
 
 
 def test_a_scenario_that_is_not_met_says_what_differs(
