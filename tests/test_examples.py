@@ -260,16 +260,17 @@ def multi_sma(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     # SMA in a region without the type) is an error.
     context = {
         "phoneNumber": PHONE_NUMBER,
-        "westSmaArn": WEST_SMA_ARN,
+        "westSmaArn": f"  {WEST_SMA_ARN} ",  # pasted with spaces: stripped
         "@aws-cdk/core:validateAgainstDefaultRules": "true",
     }
     return synthesized("multi_sma", tmp_path_factory.mktemp("multi-sma"), context)
 
 
 def test_each_regions_bucket_lets_chime_read_for_its_own_sma_alone(multi_sma: Synth) -> None:
+    # Both in the west SMA's account (from its ARN): Chime reads only its own account's.
     assert multi_sma.stacks() == {
-        "IvrWest": "aws://unknown-account/us-west-2",
-        "IvrEast": "aws://unknown-account/us-east-1",
+        "IvrWest": f"aws://{ACCOUNT}/us-west-2",
+        "IvrEast": f"aws://{ACCOUNT}/us-east-1",
     }
     east = multi_sma.template("IvrEast")
     ((sma_id, sma),) = of_type(east, "AWS::Chime::SipMediaApplication").items()
@@ -320,13 +321,15 @@ def test_the_number_fails_over_from_the_east_sma_to_the_west_one(multi_sma: Synt
 @pytest.mark.parametrize(
     ("west_sma_arn", "expected"),
     [
-        (None, "multi_sma: context westSmaArn is None; expected the ARN of your SMA in us-west-2"),
+        (None, "multi_sma: context westSmaArn is not set; expected the ARN of your SMA in"),
         ("", "multi_sma: context westSmaArn is ''; expected a value, or leave it unset"),
         (
             WEST_SMA_ARN.replace("us-west-2", "us-east-1"),
-            "expected the ARN of your SMA in us-west-2",
+            "expected the ARN of your SMA in us-west-2, like arn:aws:chime:us-west-2:",
         ),
-        (WEST_SMA_ARN.replace("sma/", "voice-connector/"), "expected one like arn:aws:chime:"),
+        (WEST_SMA_ARN.replace("sma/", "voice-connector/"), "expected the ARN of your SMA in"),
+        (WEST_SMA_ARN.replace(ACCOUNT, ""), "expected the ARN of your SMA in us-west-2"),
+        (WEST_SMA_ARN.replace("sma/", "sma/a b"), "IvrWest: PromptBucket 'Prompts': grant_play"),
     ],
 )
 def test_multi_sma_refuses_a_missing_or_wrong_west_sma(

@@ -26,6 +26,7 @@ ownership forbids.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -269,13 +270,17 @@ def add_compliance_packs(app: cdk.App) -> None:
 
 
 app = cdk.App()
-IvrStack(
-    app,
-    "IvrStack",
-    env=cdk.Environment(
-        account=os.environ.get("CDK_DEFAULT_ACCOUNT") or None,
-        region=os.environ.get("CDK_DEFAULT_REGION") or "us-east-1",
-    ),
-)
+# A region where CloudFormation can create SMAs, set here rather than taken from your AWS
+# profile: a profile in us-west-2 or us-east-2 would make a stack the SMA cannot be in.
+try:
+    IvrStack(
+        app,
+        "IvrStack",
+        env=cdk.Environment(
+            account=os.environ.get("CDK_DEFAULT_ACCOUNT") or None, region="us-east-1"
+        ),
+    )
+except ValueError as error:  # a misuse of the constructs: one message, not a traceback
+    sys.exit(f"IvrStack: {error}")
 add_compliance_packs(app)
 app.synth()

@@ -23,13 +23,15 @@ validation agree; ``SipMediaApplication`` refuses that region at synth). So:
     cdk deploy --all -c westSmaArn=arn:aws:chime:us-west-2:<account>:sma/<id> \\
         -c phoneNumber=+12065550100
 
-(in this folder, with the venv that has ``chime-playaudio-constructs`` active). Without
-``phoneNumber`` there is no SIP rule; ``westSmaArn`` is always needed.
+(in this folder, with the venv that has ``chime-playaudio-constructs`` active, both
+regions bootstrapped: ``cdk bootstrap aws://<account>/us-east-1 aws://<account>/us-west-2``).
+Both stacks go to the west SMA's account, read from its ARN: Chime plays only from a
+bucket of the SMA's own account. Without ``phoneNumber`` there is no SIP rule;
+``westSmaArn`` is always needed.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -43,26 +45,35 @@ EXAMPLE_ARN = f"arn:aws:chime:{FAILOVER_REGION}:123456789012:sma/<sma-id>"
 
 
 def context_text(app: cdk.App, key: str) -> str | None:
-    """A text context value, or None when unset; set but empty is an error, not unset."""
+    """A text context value, stripped, or None when unset; set but empty is an error."""
     value = app.node.try_get_context(key)
     if value is not None and (not isinstance(value, str) or not value.strip()):
         sys.exit(f"multi_sma: context {key} is {value!r}; expected a value, or leave it unset")
-    return value
+    return None if value is None else value.strip()
 
 
-def west_sma(app: cdk.App) -> tuple[str, str]:
-    """The west SMA's ARN and id, from ``-c westSmaArn=...``."""
+def west_sma(app: cdk.App) -> tuple[str, str, str]:
+    """The west SMA's ARN, account and id, from ``-c westSmaArn=...``."""
     arn = context_text(app, "westSmaArn")
-    parts = (arn or "").split(":")
-    if len(parts) != 6 or parts[2] != "chime" or parts[3] != FAILOVER_REGION:
+    if arn is None:
         sys.exit(
-            f"multi_sma: context westSmaArn is {arn!r}; expected the ARN of your SMA in "
+            f"multi_sma: context westSmaArn is not set; expected the ARN of your SMA in "
             f"{FAILOVER_REGION}: -c westSmaArn={EXAMPLE_ARN}"
         )
-    resource = parts[5].split("/")
-    if len(resource) != 2 or resource[0] != "sma" or not resource[1]:
-        sys.exit(f"multi_sma: westSmaArn is {arn!r}; expected one like {EXAMPLE_ARN}")
-    return arn, resource[1]
+    parts = arn.split(":")
+    resource = parts[5].split("/") if len(parts) == 6 else []
+    if (
+        len(resource) != 2
+        or parts[:4] != ["arn", "aws", "chime", FAILOVER_REGION]
+        or not (parts[4].isdigit() and len(parts[4]) == 12)
+        or resource[0] != "sma"
+        or not resource[1]
+    ):
+        sys.exit(
+            f"multi_sma: context westSmaArn is {arn!r}; expected the ARN of your SMA in "
+            f"{FAILOVER_REGION}, like {EXAMPLE_ARN}"
+        )
+    return arn, parts[4], resource[1]
 
 
 def prompts_for(stack: cdk.Stack) -> WavPrompts:
@@ -72,13 +83,16 @@ def prompts_for(stack: cdk.Stack) -> WavPrompts:
 
 
 app = cdk.App()
-west_arn, west_id = west_sma(app)
-account = os.environ.get("CDK_DEFAULT_ACCOUNT") or None
+west_arn, account, west_id = west_sma(app)
 
 west = cdk.Stack(app, "IvrWest", env=cdk.Environment(account=account, region=FAILOVER_REGION))
 west_prompts = prompts_for(west)
-west_prompts.grant_play(west_arn)  # Chime may read prompts/* for the west SMA only
+try:
+    west_prompts.grant_play(west_arn)  # Chime may read prompts/* for the west SMA only
+except ValueError as error:  # an SMA id the ARN rules refuse: one message, not a traceback
+    sys.exit(f"IvrWest: {error}")
 cdk.CfnOutput(west, "PromptsBucketName", value=west_prompts.prompt_bucket.bucket.bucket_name)
+cdk.CfnOutput(west, "PromptsKeyPrefix", value=west_prompts.key_prefix)
 
 east = cdk.Stack(app, "IvrEast", env=cdk.Environment(account=account, region="us-east-1"))
 east_sma = SipMediaApplication(east, "Sma", prompts=[prompts_for(east)])
