@@ -377,8 +377,7 @@ def _check(
         where = (
             "where SIP media applications exist but CloudFormation has no "
             "AWS::Chime::SipMediaApplication type, so a deploy would fail; create that SMA "
-            "with the API or console and give it prompts with WavPrompts.grant_play "
-            "(examples/prompts_only)"
+            "with the API or console and give it prompts with WavPrompts.grant_play(sma_arn)"
             if region in SMA_REGIONS
             else "where SIP media applications do not exist"
         )

@@ -392,30 +392,34 @@ def test_a_phone_number_rule_where_there_are_no_phone_numbers_is_refused(region:
 
 
 @pytest.mark.parametrize(
-    ("first", "second"),
+    ("first", "second", "other_region"),
     [
-        ({"phone_number": "+12065550100"}, {"phone_number": "+12065550100"}),
-        ({"request_uri_hostname": "vc.example.com"}, {"request_uri_hostname": "VC.example.com"}),
+        # Phone numbers: only us-east-1 can hold both SMAs (no SMA type in us-west-2).
+        ({"phone_number": "+12065550100"}, {"phone_number": "+12065550100"}, "us-east-1"),
+        (
+            {"request_uri_hostname": "vc.example.com"},
+            {"request_uri_hostname": "VC.example.com"},
+            "ca-central-1",
+        ),
     ],
 )
 def test_two_rules_for_one_trigger_are_refused(
-    first: dict[str, str], second: dict[str, str]
+    first: dict[str, str], second: dict[str, str], other_region: str
 ) -> None:
     app = cdk.App()
-    east = cdk.Stack(app, "East", env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
-    # Another stack of the app (the SMA type has no us-west-2: a second us-east-1 stack).
-    west = cdk.Stack(app, "West", env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
+    main = cdk.Stack(app, "Main", env=cdk.Environment(account=ACCOUNT, region="us-east-1"))
+    other = cdk.Stack(app, "Other", env=cdk.Environment(account=ACCOUNT, region=other_region))
     SipRule(
-        east,
-        "Main",
-        sip_media_application=SipMediaApplication(east, "Sma", function=ivr(east)),
+        main,
+        "Rule",
+        sip_media_application=SipMediaApplication(main, "Sma", function=ivr(main)),
         **first,
     )
-    with pytest.raises(ValueError, match="is routed by East/Main already; expected one SipRule"):
+    with pytest.raises(ValueError, match="is routed by Main/Rule already; expected one SipRule"):
         SipRule(
-            west,
+            other,
             "Backup",
-            sip_media_application=SipMediaApplication(west, "Sma", function=ivr(west)),
+            sip_media_application=SipMediaApplication(other, "Sma", function=ivr(other)),
             **second,
         )
 
