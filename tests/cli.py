@@ -6,6 +6,7 @@ venv's, telemetry is off.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -49,3 +50,11 @@ def cli_synth(
         timeout=900,
         check=False,
     )
+
+
+def keys_heard(call_dir: Path) -> list[str]:
+    """The prompt keys a simulated call played, in order, from the transcript.jsonl that
+    ``playaudio-sim call --out call_dir`` wrote."""
+    lines = (call_dir / "transcript.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    return [record["key"] for record in records if record["kind"] == "play"]

@@ -28,10 +28,9 @@ from pathlib import Path
 import pytest
 
 from tests.audio import wavgen
+from tests.cli import CDK, ROOT, keys_heard
 from tests.test_compliance import PACKS
 
-ROOT = Path(__file__).resolve().parent.parent
-CDK = ROOT / "node_modules" / ".bin" / "cdk"
 ENGLISH_CALL = [
     "prompts/en-US/welcome.wav",
     "prompts/en-US/menu/main.wav",
@@ -88,6 +87,7 @@ class UserVenv:
         self.path = home / "venv"
         subprocess.run([sys.executable, "-m", "venv", str(self.path)], check=True, timeout=300)
         self.env = user_environment(self.path, home)
+        self.as_installed: dict[str, str] = {}
 
     def run(
         self, *command: str | Path, cwd: Path | None = None
@@ -107,6 +107,11 @@ class UserVenv:
             "python", "-m", "pip", "install", "-q", "-c", constraint_file, *requirements
         )
         assert done.returncode == 0, done.stderr[-4000:]
+
+    def installed(self) -> dict[str, str]:
+        """The venv's packages and versions, by lower-case name."""
+        done = self.run("python", "-m", "pip", "list", "--format=json")
+        return {p["name"].lower(): p["version"] for p in json.loads(done.stdout)}
 
     def synth(self, app_dir: Path, *context: str) -> subprocess.CompletedProcess[str]:
         """`cdk synth` in ``app_dir`` through the pinned CLI, the app as its cdk.json says."""
@@ -132,16 +137,13 @@ def copy_sample_app(destination: Path) -> Path:
     return destination
 
 
-def heard(out: Path) -> list[str]:
-    records = [json.loads(line) for line in (out / "transcript.jsonl").read_text().splitlines()]
-    return [record["key"] for record in records if record["kind"] == "play"]
-
-
 @pytest.fixture(scope="module")
 def oldest(tmp_path_factory: pytest.TempPathFactory, built_dist: Path) -> UserVenv:
     venv = UserVenv(tmp_path_factory.mktemp("oldest"))
     (wheel,) = built_dist.glob("chime_playaudio_constructs-*.whl")
     venv.pip_install(constraints(venv.home, oldest=True), f"{wheel}[synth]")
+    # As installed, before any test adds an extra to it.
+    venv.as_installed = venv.installed()
     return venv
 
 
@@ -166,14 +168,27 @@ def test_the_oldest_pins_are_pyprojects_floor() -> None:
 
 
 def test_the_installed_wheel_has_no_dev_dependencies_and_the_oldest_cdk(oldest: UserVenv) -> None:
-    done = oldest.run("python", "-m", "pip", "list", "--format=json")
-    installed = {p["name"].lower(): p["version"] for p in json.loads(done.stdout)}
+    installed = oldest.as_installed
     assert installed["aws-cdk-lib"] == "2.272.0"
     assert installed["chime-playaudio-constructs"] == "0.1.0"
     for dev_only in ("pytest", "moto", "boto3", "numpy", "pillow", "cfn-lint"):
         assert dev_only not in installed, dev_only
     version = oldest.run("python", "-c", "import constructs_pkg; print(constructs_pkg.__version__)")
     assert version.stdout.strip() == "0.1.0", version.stderr
+
+
+def test_the_constructs_never_import_cdk_nag(oldest: UserVenv) -> None:
+    """The synth extra's cdk-nag is for the packs a user chooses to run, not a dependency."""
+    script = (
+        "import sys, constructs_pkg\n"
+        "for name in constructs_pkg.__all__: getattr(constructs_pkg, name)\n"
+        "import constructs_pkg.runtime.handler, constructs_pkg.simulator.cli\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'cdk_nag'))\n"
+    )
+    done = oldest.run("python", "-c", script)
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert done.stdout.strip() == "[]"
+    assert "cdk-nag" in oldest.as_installed  # installed, so its absence above means something
 
 
 def test_the_sample_app_passes_every_pack_on_the_oldest_cdk(
@@ -200,7 +215,7 @@ def test_an_example_synthesizes_and_a_simulated_call_hears_it_without_the_simula
     assert done.returncode == 0, done.stderr[-4000:]
     call, out = oldest.call(example / "cdk.out")
     assert call.returncode == 0, call.stdout + call.stderr
-    assert heard(out) == ENGLISH_CALL
+    assert keys_heard(out) == ENGLISH_CALL
     assert not (out / "timeline.png").exists()
     assert "install the 'simulator' extra (Pillow)" in call.stdout
 
@@ -236,5 +251,5 @@ def test_from_git_with_both_extras_prompts_are_normalized_and_the_timeline_drawn
     assert {info.split(",", 1)[1] for info in prompts.values()} == {"8000,1"}
     call, out = from_git.call(app / "cdk.out")
     assert call.returncode == 0, call.stdout + call.stderr
-    assert heard(out) == ["prompts/welcome.wav"]
+    assert keys_heard(out) == ["prompts/welcome.wav"]
     assert (out / "timeline.png").read_bytes().startswith(b"\x89PNG")

@@ -18,7 +18,7 @@ import pytest
 
 from constructs_pkg.simulator.cli import main as simulator
 from tests.audio import wavgen
-from tests.cli import ROOT, cli_synth
+from tests.cli import ROOT, cli_synth, keys_heard
 
 PROMPTS_PER_LANGUAGE = 2500
 SPANISH_NUMBER = "+12065550123"
@@ -44,8 +44,7 @@ def heard(cdk_out: Path, out: Path, *options: str) -> list[str]:
     """The keys a simulated call hears, in order."""
     status = simulator(["call", "--cdk-out", str(cdk_out), "--out", str(out), "-q", *options])
     assert status == 0, (out / "transcript.jsonl").read_text()
-    records = [json.loads(line) for line in (out / "transcript.jsonl").read_text().splitlines()]
-    return [r["key"] for r in records if r["kind"] == "play"]
+    return keys_heard(out)
 
 
 @pytest.fixture(scope="module")
