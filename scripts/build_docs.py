@@ -15,7 +15,9 @@ reads right; tests/test_docs.py fails if a name is listed wrong.
 from __future__ import annotations
 
 import re
+import shutil
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -36,7 +38,13 @@ def _convert_fields_named_right(docstring: str, docformat: str, source_file: Pat
 
 
 def build(output: Path) -> None:
-    """Write the reference of MODULES into ``output``."""
+    """Write the reference of MODULES into ``output``, replacing a previous build there (so
+    no page of a removed module survives); any other non-empty folder is refused."""
+    if output.is_dir() and any(output.iterdir()) and not (output / "search.js").is_file():
+        raise ValueError(
+            f"{output} holds files that are not an API reference pdoc built; expected a new "
+            "or empty folder, or a previous `make docs` output (DOCS_OUT=...)"
+        )
     # The constructs are re-exported lazily (a module __getattr__); pdoc reads the module's
     # __dict__, so resolve them into it first.
     for name in constructs_pkg.__all__:
@@ -47,9 +55,11 @@ def build(output: Path) -> None:
     )
     pdoc.docstrings.convert = _convert_fields_named_right  # type: ignore[assignment]
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), tempfile.TemporaryDirectory() as scratch:
             warnings.simplefilter("error")
-            pdoc.pdoc(*MODULES, output_directory=output)
+            pdoc.pdoc(*MODULES, output_directory=Path(scratch))
+            shutil.rmtree(output, ignore_errors=True)
+            shutil.copytree(scratch, output)
     finally:
         pdoc.docstrings.convert = _convert
 
@@ -58,7 +68,11 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: build_docs.py OUT", file=sys.stderr)
         return 2
-    build(Path(argv[0]))
+    try:
+        build(Path(argv[0]))
+    except ValueError as error:
+        print(f"make docs: {error}", file=sys.stderr)
+        return 1
     print(f"API reference: {Path(argv[0]) / 'index.html'}")
     return 0
 

@@ -4,8 +4,9 @@ construct with its parameters, and the modules users' handlers import; a warning
 from __future__ import annotations
 
 import html
+import importlib.util
 import re
-import sys
+import shutil
 from pathlib import Path
 
 import pdoc.doc
@@ -15,9 +16,10 @@ import constructs_pkg
 from tests.test_public_api import CONSTRUCTS
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import build_docs  # noqa: E402
+_spec = importlib.util.spec_from_file_location("build_docs", ROOT / "scripts" / "build_docs.py")
+assert _spec is not None and _spec.loader is not None
+build_docs = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(build_docs)
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +66,18 @@ def test_a_pdoc_warning_fails_the_build(tmp_path: Path, monkeypatch: pytest.Monk
         UserWarning, match=re.escape("'nowhere' in constructs_pkg.runtime.events.__all__")
     ):
         build_docs.build(tmp_path)
+
+
+def test_a_rebuild_drops_pages_of_removed_modules(reference: Path, tmp_path: Path) -> None:
+    out = shutil.copytree(reference, tmp_path / "api")
+    (out / "constructs_pkg" / "gone.html").write_text("a module that no longer exists")
+    build_docs.build(out)
+    assert not (out / "constructs_pkg" / "gone.html").exists()
+    assert (out / "constructs_pkg.html").is_file()
+
+
+def test_a_folder_that_is_not_a_reference_is_refused_and_left_alone(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="holds files that are not an API reference"):
+        build_docs.build(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
