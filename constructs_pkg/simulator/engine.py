@@ -71,12 +71,13 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import functools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from constructs_pkg.runtime.actions import (
     ACTION_HANGUP,
@@ -276,6 +277,9 @@ class CallResult:
     @property
     def exit_code(self) -> int:
         return self.outcome.exit_code
+
+
+_T = TypeVar("_T")
 
 
 class _CallEnded(Exception):
@@ -783,28 +787,31 @@ class Call:
 
     # -- actions -----------------------------------------------------------------------------
 
+    def _step(self, running: dict[str, Any] | str, step: Callable[[], _T]) -> _T | _Replaced:
+        """``step()`` with ``running`` as what an update finds (:meth:`_due_update`); the
+        :class:`_Replaced` of an update's answer that stopped it, if one did."""
+        self._running = running
+        try:
+            return step()
+        except _Replaced as replaced:
+            return replaced
+        finally:
+            self._running = None
+
     def _run_actions(self, actions: list[dict[str, Any]]) -> None:
         pending = list(actions)
         while True:
             if not pending:
-                try:
-                    self._running = "idle"
-                    self._idle()
-                except _Replaced as replaced:
-                    pending = replaced.actions
-                    continue
-                finally:
-                    self._running = None
+                idle = self._step("idle", self._idle)  # ends the call unless an update comes
+                assert isinstance(idle, _Replaced)
+                pending = idle.actions
+                continue
             action = pending.pop(0)
             last = not pending
-            try:
-                self._running = action
-                result = self._execute(action)
-            except _Replaced as replaced:
-                pending = replaced.actions
+            result = self._step(action, functools.partial(self._execute, action))
+            if isinstance(result, _Replaced):
+                pending = result.actions
                 continue
-            finally:
-                self._running = None
             if self._replacement is not None:
                 # An update answered while a non-interruptible action ran: it "completes
                 # before the new Action 1 starts" (update-sip-call); no result event for it.
