@@ -48,8 +48,10 @@ Timeouts and errors (timeouts)
     hangs up with 480 (an assumption: the page retries 4XX statuses, which a
     function error is not). No HANGUP follows an SMA hang-up (assumed).
 Readings and assumptions (:mod:`.readings`)
-    Every step that rests on a reading of conflicting pages, or on an
-    assumption, is marked ``assumes`` in the transcript.
+    Every step whose outcome rests on a reading of conflicting pages, or on an
+    assumption, is marked ``assumes`` in the transcript; the ``call`` record
+    lists the readings (smaIdField, which only names a field of every event,
+    is not marked on each).
 Updates (update-sip-call)
     ``updates`` (a scenario's ``call.updates``, ``--update``): at each time the
     handler gets CALL_UPDATE_REQUESTED with the ``Arguments``. Its answer
@@ -563,7 +565,9 @@ class Call:
                 seq=self.sequence,
                 type=event_type,
                 event=event,
-                **self._assumes("smaIdField", *assumes),
+                # Every event carries the SMA id under smaIdField's name; the call record lists
+                # the readings, so only an event whose coming rests on one is marked.
+                **(self._assumes(*assumes) if assumes else {}),
             )
             response = self._call_lambda(event)
             ignored = event_type in _IGNORED_RESPONSES
@@ -755,7 +759,6 @@ class Call:
             seq=self.sequence,
             type=HANGUP,
             event=event,
-            **self._assumes("smaIdField"),
         )
         result = self.invoker.invoke(
             event, min(float(self.setup.function.timeout_s), RETRY_AFTER_S)

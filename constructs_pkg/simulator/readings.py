@@ -5,7 +5,8 @@ a call under either (``playaudio-sim call --reading NAME=VALUE``, a scenario's
 ``"readings"``). The default of each is the one that breaks more handlers, so a
 flow that passes the defaults does not lean on the lenient page. An
 *assumption* is the simulator's one choice where no page says anything. The
-transcript marks every step that rests on either (``assumes``), and the
+transcript's ``call`` record lists the readings, each step whose outcome rests
+on either is marked (``assumes``), and the
 README's "Where the documentation conflicts" says why each default fails safe.
 """
 
