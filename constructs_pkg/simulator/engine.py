@@ -1010,10 +1010,16 @@ class Call:
         main_pcm = self.loader.samples(main.object, main.info)
         failure_pcm = self.loader.samples(failure_audio.object, failure_audio.info)
         received = ""
-        regex_marks = self._assumes("digitsRegexWithoutTerminator") if regex else {}
+        regex_marks = self._assumes("digitsRegexInput") if regex else {}
+        with_terminator = self.options.readings["digitsRegexInput"] == "with-terminator"
         for attempt in range(1, attempts + 1):
-            received = self._collect_digits(main, main_pcm, terminators, high, between, attempt)
-            matches = regex is None or re.search(str(regex), received) is not None
+            received, ended_by = self._collect_digits(
+                main, main_pcm, terminators, high, between, attempt
+            )
+            # digitsRegexInput: the guide's one regex, "^\d{2}#$" (play-audio-get-digits),
+            # includes the terminator; ReceivedDigits never does.
+            subject = received + ended_by if with_terminator else received
+            matches = regex is None or re.search(str(regex), subject) is not None
             if received and len(received) >= low and matches:
                 # Every documented ReceivedDigits is the digits alone ("123" with
                 # TerminatorDigits ["#"], use-case-2): the terminator is not part of it.
@@ -1064,10 +1070,12 @@ class Call:
         high: int,
         between: int,
         attempt: int,
-    ) -> str:
-        """One attempt: play the prompt while keys are collected, then wait between digits."""
+    ) -> tuple[str, str]:
+        """One attempt: play the prompt while keys are collected, then wait between digits.
+        The digits, and the TerminatorDigit that ended the entry ("" if none did)."""
         start = self.now
         received = ""
+        ended_by = ""
         full_end = start + len(pcm) // 2
         heard: dict[str, Any] = {
             "key": main.object.key,
@@ -1107,6 +1115,7 @@ class Call:
                         digit=press.digit,
                         effect="terminated",
                     )
+                    ended_by = press.digit
                     break
                 received += press.digit
                 self.transcript.add(
@@ -1126,7 +1135,7 @@ class Call:
                 self._wait_for_digits(deadline)
         finally:
             heard["endMs"] = record["endMs"] = samples_to_ms(min(self.now, full_end))
-        return received
+        return received, ended_by
 
     def _wait_for_digits(self, until: int) -> None:
         if until > self.now:

@@ -66,6 +66,15 @@ CONFLICTS: dict[str, Conflict] = {
             "ACTION_SUCCESSFUL if all the actions on the list succeed')?",
         ),
         Conflict(
+            "digitsRegexInput",
+            ("with-terminator", "without-terminator"),
+            ("play-audio-get-digits", "use-case-2"),
+            "is InputDigitsRegex matched against the entry with its terminator (the guide's "
+            'one example, play-audio-get-digits: \'"InputDigitsRegex": "^\\d{2}#$"\') '
+            "or against the digits alone, as every ReceivedDigits shows them (use-case-2: "
+            '\'"ReceivedDigits": "123"\' with TerminatorDigits ["#"])?',
+        ),
+        Conflict(
             "smaIdField",
             ("SipApplicationId", "SipMediaApplicationId"),
             ("case-1", "pstn-invocations"),
@@ -98,8 +107,6 @@ ASSUMPTIONS: dict[str, str] = {
     "number of specified digits' carries InvalidAudioSource, the same as a broken prompt",
     "firstDigitWait": "the wait for the first digit after the prompt ends is "
     "InBetweenDigitsDurationInMilliseconds (which defaults to RepeatDurationInMilliseconds)",
-    "digitsRegexWithoutTerminator": "InputDigitsRegex is matched against the digits without "
-    "the terminator, as ReceivedDigits is documented",
     "noResultAfterUpdate": "update-sip-call: a non-interruptible action 'completes before the "
     "new Action 1 starts'; no page says whether its ACTION_SUCCESSFUL/ACTION_FAILED is sent, "
     "and none is",

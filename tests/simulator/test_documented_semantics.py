@@ -199,6 +199,26 @@ def test_the_terminator_is_not_part_of_received_digits(broken_app: CallSetup) ->
     assert success["ActionData"]["ReceivedDigits"] == "123"
 
 
+@pytest.mark.parametrize(
+    ("reading", "outcome"),
+    [("with-terminator", "ACTION_SUCCESSFUL"), ("without-terminator", "ACTION_FAILED")],
+)
+def test_input_digits_regex_sees_the_terminator_as_the_reading_says(
+    broken_app: CallSetup, reading: str, outcome: str
+) -> None:
+    # play-audio-get-digits's one example, "^\d{2}#$", matches "42#" but not "42".
+    readings = Readings({"digitsRegexInput": reading})
+    result = run(broken_app, "digits-regex", keys="4@0.5s,2@0.8s,#@1s", readings=readings)
+    assert outcome in event_types(result)
+    (key,) = [r for r in result.transcript.of_kind("key") if r.get("effect") != "terminated"][-1:]
+    assert f"digitsRegexInput={reading}" in key["assumes"]
+
+
+def test_input_digits_regex_sees_the_terminator_by_default() -> None:
+    # The default breaks the handler that writes its regex for ReceivedDigits ("^\d{2}$").
+    assert Readings()["digitsRegexInput"] == "with-terminator"
+
+
 # -- INVALID_LAMBDA_RESPONSE (attribute-trans-invalid, pstn-invocations) -------------------
 
 
@@ -225,6 +245,7 @@ def test_the_call_record_lists_the_readings_and_the_defaults_fail_safe() -> None
         "attributes": "replace",
         "attributeLimit": "10",
         "digitsSuccess": "always",
+        "digitsRegexInput": "with-terminator",
         "smaIdField": "SipApplicationId",
         "invalidResponseErrors": "top-level",
     }
