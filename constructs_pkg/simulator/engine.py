@@ -43,7 +43,8 @@ Actions, in order (play-audio, play-audio-get-digits, pause, hangup, use-case-2)
     times out after 30 s (case-1).
 Timeouts and errors (timeouts)
     An invocation with no answer within 5 s is retried every 5 s, and the
-    call ends 20 s after the first attempt. A function error (the handler
+    call ends 20 s after the first attempt (the 5 s wait is the page's; the
+    rest is inferred: assumption retriedEvery5sFor20s). A function error (the handler
     raised, or ran over a Timeout of 5 s or less) is not retried: the SMA
     hangs up with 480 (an assumption: the page retries 4XX statuses, which a
     function error is not). No HANGUP follows an SMA hang-up (assumed).
@@ -676,6 +677,9 @@ class Call:
             elapsed_s = samples_to_ms(self.now - first_attempt) / 1000
             marks: dict[str, Any] = {}
             if slow:
+                # timeouts.html: the SMA waits 5 s "before retrying an invocation"; that it
+                # keeps retrying every 5 s until 20 s have passed is inferred, not stated.
+                marks = self._assumes("retriedEvery5sFor20s")
                 retry = elapsed_s < HANG_UP_AFTER_S
                 why = (
                     f"no answer within {RETRY_AFTER_S} s"
@@ -1153,8 +1157,12 @@ class Call:
             "NEW_INBOUND_CALL got no actions: the call is not answered; the caller hears "
             f"ringing for {fmt_time(UNANSWERED_TIMEOUT_MS)}"
         )
-        marks = self._assumes("unansweredCallTimesOut")
-        with self._span("silence", summary, why="not answered", doc=rules.DOCS["inbound"], **marks):
+        # Documented, not assumed: case-1, "Do nothing, the call attempt times out after 30
+        # seconds". What the caller hears meanwhile is the simulator's stand-in (silence).
+        cites = "case-1: 'Do nothing, the call attempt times out after 30 seconds'"
+        with self._span(
+            "silence", summary, why="not answered", doc=rules.DOCS["inbound"], cites=cites
+        ):
             self._advance(ms_to_samples(UNANSWERED_TIMEOUT_MS), "ringing")
         self._leg_hangs_up(
             SMA_FAILURE_SIP_CODE, "the SMA (the call attempt timed out)", notify=False

@@ -101,8 +101,9 @@ ASSUMPTIONS: dict[str, str] = {
     "the simulator does not retry it and the SMA ends the call with 480",
     "noHangupAfterSmaEnds": "when the SMA itself ends the call (480 after failed "
     "invocations, an unanswered call) no page shows a HANGUP event; none is sent",
-    "unansweredCallTimesOut": "case-1.html: answered with no actions, a NEW_INBOUND_CALL "
-    "'times out after 30 seconds'; the caller hears ringing (silence in call.wav) until then",
+    "retriedEvery5sFor20s": "timeouts.html: the SMA waits '5 seconds for AWS Lambda functions "
+    "to respond before retrying an invocation'; that it retries every 5 s and hangs up 20 s "
+    "after the first attempt is inferred from that and the live page, not stated",
     "noInputErrorType": "the guide's one ACTION_FAILED example for 'fails to collect the "
     "number of specified digits' carries InvalidAudioSource, the same as a broken prompt",
     "firstDigitWait": "the wait for the first digit after the prompt ends is "
