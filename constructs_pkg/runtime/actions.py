@@ -270,14 +270,20 @@ def transaction_attributes_size(attributes: dict[str, str]) -> int:
 
 
 def attribute_pairs_limit(max_attribute_pairs: object) -> int:
-    """``max_attribute_pairs`` if it is a limit the guide allows (1 to 100), else a ValueError."""
-    number = _as_int(max_attribute_pairs)
-    if number is None or not 1 <= number <= MAX_TRANSACTION_ATTRIBUTES_DOCUMENTED:
+    """``max_attribute_pairs`` if it is a limit the guide allows (an int from 1 to 100), else a
+    ValueError: a Python argument, not a field of a response, so no string or bool passes."""
+    number = max_attribute_pairs
+    if (
+        not isinstance(number, int)
+        or isinstance(number, bool)
+        or not 1 <= number <= MAX_TRANSACTION_ATTRIBUTES_DOCUMENTED
+    ):
         raise ValueError(
             _invalid(
                 "max_attribute_pairs",
                 max_attribute_pairs,
-                f"an integer from 1 to {MAX_TRANSACTION_ATTRIBUTES_DOCUMENTED} (the default "
+                f"an integer (int, not str or bool) from 1 to "
+                f"{MAX_TRANSACTION_ATTRIBUTES_DOCUMENTED} (the default "
                 f"{MAX_TRANSACTION_ATTRIBUTES} is the limit the service was seen to enforce)",
             )
         )

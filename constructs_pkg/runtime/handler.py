@@ -31,8 +31,10 @@ Event handling (every response passes ``actions.validate_response``). The
 guide reads an empty action list two ways (use-cases.md: it stops the running
 actions; the simulator's old reading: it keeps them), so the handler answers
 ``[]`` only where the answer does not matter -- the service ignores it, or the
-call is over -- and a live call always gets a Hangup: under either reading it
-never ends up with no actions and no Hangup, in silence until the caller gives up.
+call is over -- or where nothing is left to try (a bare Hangup that failed
+twice, below). Any other live call gets actions that end in a Hangup: any
+non-empty list replaces the pending actions under both readings, so it never
+ends up with no actions and no Hangup, in silence until the caller gives up.
 
 * NEW_INBOUND_CALL, CALL_ANSWERED: PlayAudio(welcome), Hangup "0".
 * ACTION_SUCCESSFUL: the flow is over once any of our actions has finished,
@@ -48,18 +50,26 @@ never ends up with no actions and no Hangup, in silence until the caller gives u
   no fallback apology, a WARNING, and Hangup. Everything else: Hangup "0"
   without CallId (the failed action's CallId may be what was invalid). A
   failed Hangup aimed at a CallId or ParticipantTag is answered with a bare
-  Hangup (the invoked leg); a failed bare Hangup gets no actions, as there
-  is nothing else to try and a retry could loop.
+  Hangup (the invoked leg). A failed bare Hangup is retried once (a
+  SystemException may pass a second time), guarded by the transaction
+  attribute ``hangupRetried``; when the retry fails too, or the attribute has
+  no room, it gets no actions (``[]``): nothing else ends the call, and a
+  retry without the guard could loop.
 * CALL_UPDATE_REQUESTED: Arguments ``prompt`` naming a known prompt plays it
   (in Arguments ``language`` if given, else the call's language) then hangs
-  up; ``action`` = ``hangup`` hangs up; anything else is logged at WARNING and
-  answered with a Hangup. The answer replaces the pending actions (and stops
-  an interruptible PlayAudio, update-sip-call.md); ``[]`` would drop the
-  pending Hangup under use-cases.md's reading, and leaving ``Actions`` out
-  (a NULL set keeps the actions, invoke-on-call-leg.md) is an invalid response
-  under the other. Ending the call is the one answer both readings agree on;
-  it costs a caller their prompt only when the API was called with arguments
-  this handler does not know.
+  up; ``action`` = ``hangup`` hangs up; anything else (a backend's typo such
+  as ``{"prompt": "goodby"}``) is logged at WARNING and answered with the
+  call's welcome again, in the call's language (the fallback prompt instead
+  once TransactionAttributes say ``fallbackPlayed``), then a Hangup. The
+  answer replaces the pending actions (and stops an interruptible PlayAudio,
+  update-sip-call.md), so the caller hears the prompt restart rather than
+  being cut off. ``[]`` would drop the pending Hangup under use-cases.md's
+  reading, and leaving ``Actions`` out (a NULL set keeps the actions,
+  invoke-on-call-leg.md) is an invalid response under the other; a non-empty
+  list means the same under both. It is loop-free: each replay answers one
+  update and ends in a Hangup. Not counted in a metric: the one that fits
+  nearest, MalformedEvents, alarms at 1 and rolls a canary back, and a
+  backend's typo is not the handler's fault.
 * INVALID_LAMBDA_RESPONSE: logged with ErrorType/ErrorMessage from
   ``ActionData`` (pstn-invocations.md) or the top level
   (attribute-trans-invalid.md's example), then a bare Hangup "0".
@@ -160,6 +170,7 @@ DEFAULT_FALLBACK_PROMPT = "error"
 DEFAULT_PLAYBACK_TERMINATORS = "#"
 DEFAULT_PLAYBACK_REPEAT = 1
 FALLBACK_PLAYED = "fallbackPlayed"
+HANGUP_RETRIED = "hangupRetried"
 
 # Events whose answer the service ignores, or that come once the call is over: [] is safe.
 _NO_ACTION_EVENTS = (HANGUP, RINGING, NEW_OUTBOUND_CALL, ACTION_INTERRUPTED)
@@ -468,10 +479,12 @@ def _on_action_failed(event: InvocationEvent, config: Config) -> dict[str, Any]:
             call_id = parameters.get("CallId")
             target = call_id if isinstance(call_id, str) and call_id else event.call_id
             actions = _prompt_then_hangup(config, fallback, target)
+    retry: dict[str, Any] | None = None
     if actions:
         recovery = "fallback"
     elif event.action_type == ACTION_HANGUP and not _targets_a_leg(parameters):
-        recovery = "none"
+        retry = _hangup_retry(event.transaction_attributes)
+        recovery = "none" if retry is None else "retry"
     else:
         recovery = "hangup"
     logger = _logger()
@@ -494,6 +507,8 @@ def _on_action_failed(event: InvocationEvent, config: Config) -> dict[str, Any]:
     )
     if recovery == "none":
         return response([])
+    if retry is not None:
+        return retry
     if recovery == "hangup":
         return response([hangup()])
     attributes = {**event.transaction_attributes, FALLBACK_PLAYED: "true"}
@@ -503,6 +518,17 @@ def _on_action_failed(event: InvocationEvent, config: Config) -> dict[str, Any]:
         # No room next to the caller's attributes; the key comparison above
         # still stops the fallback from being played twice.
         return response(actions)
+
+
+def _hangup_retry(attributes: Mapping[str, str]) -> dict[str, Any] | None:
+    """A bare Hangup again, marked ``hangupRetried`` so it is retried once only; None when it
+    was retried already, or the mark has no room next to the caller's attributes."""
+    if attributes.get(HANGUP_RETRIED) == "true":
+        return None
+    try:
+        return response([hangup()], {**attributes, HANGUP_RETRIED: "true"})
+    except ValueError:
+        return None
 
 
 def _targets_a_leg(parameters: Mapping[str, Any]) -> bool:
@@ -522,8 +548,13 @@ def _on_call_update(event: InvocationEvent, config: Config) -> dict[str, Any]:
         return _play_prompt(config, prompt, event, language)
     if arguments.get("action") == "hangup":
         return response([hangup(call_id=event.call_id)])
+    # Not a Hangup: a backend's typo must not cut a caller off. Whatever was playing is
+    # replaced either way, so the call's prompt starts again, then the call ends as planned.
+    in_fallback = event.transaction_attributes.get(FALLBACK_PLAYED) == "true"
+    replay = config.fallback if in_fallback else config.welcome
     _logger().warning(
-        "CALL_UPDATE_REQUESTED without a known prompt or action; hanging up",
+        "CALL_UPDATE_REQUESTED without a known prompt or action; playing %r again, then hanging up",
+        replay,
         extra={
             "eventType": event.event_type,
             # Argument values may be sensitive (the AWS SDKs redact them): names only.
@@ -532,7 +563,7 @@ def _on_call_update(event: InvocationEvent, config: Config) -> dict[str, Any]:
             "transactionId": event.transaction_id,
         },
     )
-    return response([hangup(call_id=event.call_id)])
+    return _play_prompt(config, replay, event, call_language(config, event))
 
 
 def handle(event: object, config: Config) -> dict[str, Any]:

@@ -65,9 +65,8 @@ if TYPE_CHECKING:
 NAMESPACE = "ChimePlayAudio"
 
 SMA_DIMENSION = "SipMediaApplicationId"
-SMA_ID_EXAMPLES_FIELD = (
-    "SipApplicationId"  # the same id, as several of the guide's examples name it
-)
+# The same id, as several of the guide's examples (case-1.md, use-cases.md) name it.
+SMA_ID_EXAMPLES_FIELD = "SipApplicationId"
 # The handler's own function name: what the alarms watch. An alarm by SMA id would
 # reference the SMA, which references the alias, whose rollout references the alarms:
 # CloudFormation refuses the cycle. The name comes from Lambda's AWS_LAMBDA_FUNCTION_NAME.
@@ -185,11 +184,11 @@ def _object(value: object) -> dict[Any, Any]:
 
 
 def sma_id_of(event: object) -> str:
-    """The event's CallDetails.SipMediaApplicationId (pstn-invocations.md), else its
-    SipApplicationId (the name case-1.md's and use-cases.md's examples give it), if it looks
-    like an id; else "unknown"."""
+    """The event's CallDetails.SipMediaApplicationId (pstn-invocations.md), else (when that is
+    absent, empty or null) its SipApplicationId (the name case-1.md's and use-cases.md's
+    examples give it), if it looks like an id; else "unknown"."""
     details = _object(_object(event).get("CallDetails"))
-    value = details.get(SMA_DIMENSION, details.get(SMA_ID_EXAMPLES_FIELD))
+    value = details.get(SMA_DIMENSION) or details.get(SMA_ID_EXAMPLES_FIELD)
     if (
         isinstance(value, str)
         and 0 < len(value) <= MAX_SMA_ID_LENGTH

@@ -1,6 +1,7 @@
 """``playaudio-sim``: play a call against the synthesized app, before anything is deployed.
 
-Only argparse is imported at start, so ``playaudio-sim --help`` is instant;
+Only argparse (and :mod:`.readings`, for ``--reading``'s help) is imported at
+start, so ``playaudio-sim --help`` is instant;
 the engine (and, for the picture, Pillow) is imported when a call is made.
 Nothing here imports the CDK: the cloud assembly is read as JSON.
 
@@ -35,6 +36,8 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from .readings import CONFLICTS
 
 EXIT_USAGE = 2
 EXIT_SCENARIO_FAILED = 6
@@ -74,6 +77,15 @@ examples:
   playaudio-sim call --reading emptyActions=keep      # the other reading of a conflict
   playaudio-sim call --update "2s:prompt=goodbye"     # CALL_UPDATE_REQUESTED 2 s in
 """
+
+
+def _readings_help() -> str:
+    """``--reading``'s help, from :data:`.readings.CONFLICTS`: each name and its choices."""
+    choices = ", ".join(f"{name}={'|'.join(c.choices)}" for name, c in CONFLICTS.items())
+    return (
+        "where the guide's pages conflict, run the call under this reading (repeatable; a "
+        f"scenario's readings win): {choices}; the first of each is the default"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -163,11 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="where the guide's pages conflict, run the call under this reading (repeatable; "
-        "a scenario's readings win): emptyActions=stop|keep, attributes=replace|merge, "
-        "attributeLimit=10|100, digitsSuccess=always|end-of-list, "
-        "smaIdField=SipApplicationId|SipMediaApplicationId, "
-        "invalidResponseErrors=top-level|action-data; the first of each is the default",
+        help=_readings_help(),
     )
     call.add_argument("--stack", metavar="NAME", help="the stack, if cdk.out has several SMAs")
     call.add_argument("--sma", metavar="LOGICAL_ID", help="the SMA, if a stack has several")

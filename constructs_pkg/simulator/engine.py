@@ -43,13 +43,16 @@ Actions, in order (play-audio, play-audio-get-digits, pause, hangup, use-case-2)
     times out after 30 s (case-1).
 Timeouts and errors (timeouts)
     An invocation with no answer within 5 s is retried every 5 s, and the
-    call ends 20 s after the first attempt. A function error (the handler
+    call ends 20 s after the first attempt (the 5 s wait is the page's; the
+    rest is inferred: assumption retriedEvery5sFor20s). A function error (the handler
     raised, or ran over a Timeout of 5 s or less) is not retried: the SMA
     hangs up with 480 (an assumption: the page retries 4XX statuses, which a
     function error is not). No HANGUP follows an SMA hang-up (assumed).
 Readings and assumptions (:mod:`.readings`)
-    Every step that rests on a reading of conflicting pages, or on an
-    assumption, is marked ``assumes`` in the transcript.
+    Every step whose outcome rests on a reading of conflicting pages, or on an
+    assumption, is marked ``assumes`` in the transcript; the ``call`` record
+    lists the readings (smaIdField, which only names a field of every event,
+    is not marked on each).
 Updates (update-sip-call)
     ``updates`` (a scenario's ``call.updates``, ``--update``): at each time the
     handler gets CALL_UPDATE_REQUESTED with the ``Arguments``. Its answer
@@ -71,12 +74,13 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import functools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from constructs_pkg.runtime.actions import (
     ACTION_HANGUP,
@@ -276,6 +280,9 @@ class CallResult:
     @property
     def exit_code(self) -> int:
         return self.outcome.exit_code
+
+
+_T = TypeVar("_T")
 
 
 class _CallEnded(Exception):
@@ -559,7 +566,9 @@ class Call:
                 seq=self.sequence,
                 type=event_type,
                 event=event,
-                **self._assumes("smaIdField", *assumes),
+                # Every event carries the SMA id under smaIdField's name; the call record lists
+                # the readings, so only an event whose coming rests on one is marked.
+                **(self._assumes(*assumes) if assumes else {}),
             )
             response = self._call_lambda(event)
             ignored = event_type in _IGNORED_RESPONSES
@@ -668,6 +677,9 @@ class Call:
             elapsed_s = samples_to_ms(self.now - first_attempt) / 1000
             marks: dict[str, Any] = {}
             if slow:
+                # timeouts.html: the SMA waits 5 s "before retrying an invocation"; that it
+                # keeps retrying every 5 s until 20 s have passed is inferred, not stated.
+                marks = self._assumes("retriedEvery5sFor20s")
                 retry = elapsed_s < HANG_UP_AFTER_S
                 why = (
                     f"no answer within {RETRY_AFTER_S} s"
@@ -751,7 +763,6 @@ class Call:
             seq=self.sequence,
             type=HANGUP,
             event=event,
-            **self._assumes("smaIdField"),
         )
         result = self.invoker.invoke(
             event, min(float(self.setup.function.timeout_s), RETRY_AFTER_S)
@@ -783,28 +794,31 @@ class Call:
 
     # -- actions -----------------------------------------------------------------------------
 
+    def _step(self, running: dict[str, Any] | str, step: Callable[[], _T]) -> _T | _Replaced:
+        """``step()`` with ``running`` as what an update finds (:meth:`_due_update`); the
+        :class:`_Replaced` of an update's answer that stopped it, if one did."""
+        self._running = running
+        try:
+            return step()
+        except _Replaced as replaced:
+            return replaced
+        finally:
+            self._running = None
+
     def _run_actions(self, actions: list[dict[str, Any]]) -> None:
         pending = list(actions)
         while True:
             if not pending:
-                try:
-                    self._running = "idle"
-                    self._idle()
-                except _Replaced as replaced:
-                    pending = replaced.actions
-                    continue
-                finally:
-                    self._running = None
+                idle = self._step("idle", self._idle)  # ends the call unless an update comes
+                assert isinstance(idle, _Replaced)
+                pending = idle.actions
+                continue
             action = pending.pop(0)
             last = not pending
-            try:
-                self._running = action
-                result = self._execute(action)
-            except _Replaced as replaced:
-                pending = replaced.actions
+            result = self._step(action, functools.partial(self._execute, action))
+            if isinstance(result, _Replaced):
+                pending = result.actions
                 continue
-            finally:
-                self._running = None
             if self._replacement is not None:
                 # An update answered while a non-interruptible action ran: it "completes
                 # before the new Action 1 starts" (update-sip-call); no result event for it.
@@ -1000,10 +1014,16 @@ class Call:
         main_pcm = self.loader.samples(main.object, main.info)
         failure_pcm = self.loader.samples(failure_audio.object, failure_audio.info)
         received = ""
-        regex_marks = self._assumes("digitsRegexWithoutTerminator") if regex else {}
+        regex_marks = self._assumes("digitsRegexInput") if regex else {}
+        with_terminator = self.options.readings["digitsRegexInput"] == "with-terminator"
         for attempt in range(1, attempts + 1):
-            received = self._collect_digits(main, main_pcm, terminators, high, between, attempt)
-            matches = regex is None or re.search(str(regex), received) is not None
+            received, ended_by = self._collect_digits(
+                main, main_pcm, terminators, high, between, attempt
+            )
+            # digitsRegexInput: the guide's one regex, "^\d{2}#$" (play-audio-get-digits),
+            # includes the terminator; ReceivedDigits never does.
+            subject = received + ended_by if with_terminator else received
+            matches = regex is None or re.search(str(regex), subject) is not None
             if received and len(received) >= low and matches:
                 # Every documented ReceivedDigits is the digits alone ("123" with
                 # TerminatorDigits ["#"], use-case-2): the terminator is not part of it.
@@ -1054,10 +1074,12 @@ class Call:
         high: int,
         between: int,
         attempt: int,
-    ) -> str:
-        """One attempt: play the prompt while keys are collected, then wait between digits."""
+    ) -> tuple[str, str]:
+        """One attempt: play the prompt while keys are collected, then wait between digits.
+        The digits, and the TerminatorDigit that ended the entry ("" if none did)."""
         start = self.now
         received = ""
+        ended_by = ""
         full_end = start + len(pcm) // 2
         heard: dict[str, Any] = {
             "key": main.object.key,
@@ -1097,6 +1119,7 @@ class Call:
                         digit=press.digit,
                         effect="terminated",
                     )
+                    ended_by = press.digit
                     break
                 received += press.digit
                 self.transcript.add(
@@ -1116,7 +1139,7 @@ class Call:
                 self._wait_for_digits(deadline)
         finally:
             heard["endMs"] = record["endMs"] = samples_to_ms(min(self.now, full_end))
-        return received
+        return received, ended_by
 
     def _wait_for_digits(self, until: int) -> None:
         if until > self.now:
@@ -1134,8 +1157,12 @@ class Call:
             "NEW_INBOUND_CALL got no actions: the call is not answered; the caller hears "
             f"ringing for {fmt_time(UNANSWERED_TIMEOUT_MS)}"
         )
-        marks = self._assumes("unansweredCallTimesOut")
-        with self._span("silence", summary, why="not answered", doc=rules.DOCS["inbound"], **marks):
+        # Documented, not assumed: case-1, "Do nothing, the call attempt times out after 30
+        # seconds". What the caller hears meanwhile is the simulator's stand-in (silence).
+        cites = "case-1: 'Do nothing, the call attempt times out after 30 seconds'"
+        with self._span(
+            "silence", summary, why="not answered", doc=rules.DOCS["inbound"], cites=cites
+        ):
             self._advance(ms_to_samples(UNANSWERED_TIMEOUT_MS), "ringing")
         self._leg_hangs_up(
             SMA_FAILURE_SIP_CODE, "the SMA (the call attempt timed out)", notify=False

@@ -5,7 +5,8 @@ a call under either (``playaudio-sim call --reading NAME=VALUE``, a scenario's
 ``"readings"``). The default of each is the one that breaks more handlers, so a
 flow that passes the defaults does not lean on the lenient page. An
 *assumption* is the simulator's one choice where no page says anything. The
-transcript marks every step that rests on either (``assumes``), and the
+transcript's ``call`` record lists the readings, each step whose outcome rests
+on either is marked (``assumes``), and the
 README's "Where the documentation conflicts" says why each default fails safe.
 """
 
@@ -65,6 +66,15 @@ CONFLICTS: dict[str, Conflict] = {
             "ACTION_SUCCESSFUL if all the actions on the list succeed')?",
         ),
         Conflict(
+            "digitsRegexInput",
+            ("with-terminator", "without-terminator"),
+            ("play-audio-get-digits", "use-case-2"),
+            "is InputDigitsRegex matched against the entry with its terminator (the guide's "
+            'one example, play-audio-get-digits: \'"InputDigitsRegex": "^\\d{2}#$"\') '
+            "or against the digits alone, as every ReceivedDigits shows them (use-case-2: "
+            '\'"ReceivedDigits": "123"\' with TerminatorDigits ["#"])?',
+        ),
+        Conflict(
             "smaIdField",
             ("SipApplicationId", "SipMediaApplicationId"),
             ("case-1", "pstn-invocations"),
@@ -91,14 +101,13 @@ ASSUMPTIONS: dict[str, str] = {
     "the simulator does not retry it and the SMA ends the call with 480",
     "noHangupAfterSmaEnds": "when the SMA itself ends the call (480 after failed "
     "invocations, an unanswered call) no page shows a HANGUP event; none is sent",
-    "unansweredCallTimesOut": "case-1.html: answered with no actions, a NEW_INBOUND_CALL "
-    "'times out after 30 seconds'; the caller hears ringing (silence in call.wav) until then",
+    "retriedEvery5sFor20s": "timeouts.html: the SMA waits '5 seconds for AWS Lambda functions "
+    "to respond before retrying an invocation'; that it retries every 5 s and hangs up 20 s "
+    "after the first attempt is inferred from that and the live page, not stated",
     "noInputErrorType": "the guide's one ACTION_FAILED example for 'fails to collect the "
     "number of specified digits' carries InvalidAudioSource, the same as a broken prompt",
     "firstDigitWait": "the wait for the first digit after the prompt ends is "
     "InBetweenDigitsDurationInMilliseconds (which defaults to RepeatDurationInMilliseconds)",
-    "digitsRegexWithoutTerminator": "InputDigitsRegex is matched against the digits without "
-    "the terminator, as ReceivedDigits is documented",
     "noResultAfterUpdate": "update-sip-call: a non-interruptible action 'completes before the "
     "new Action 1 starts'; no page says whether its ACTION_SUCCESSFUL/ACTION_FAILED is sent, "
     "and none is",

@@ -67,7 +67,7 @@ DOCS = {
 MESSAGES = {
     INVALID_AUDIO_SOURCE: "Audio Source parameter value is invalid.",
     INVALID_ACTION_PARAMETER: "CallId or ParticipantTag parameter for action is invalid.",
-    SYSTEM_EXCEPTION: "System error while executing action.",
+    SYSTEM_EXCEPTION: "System error while running action.",  # play-audio.md, its error table
 }
 
 

@@ -322,7 +322,7 @@ def test_response_refuses_more_than_10_attribute_pairs_unless_told_otherwise() -
         response([], {**hundred, "k100": "v"}, max_attribute_pairs=100)
 
 
-@pytest.mark.parametrize("limit", [0, 101, "ten", True])
+@pytest.mark.parametrize("limit", [0, 101, "ten", True, "50", 50.0, None])
 def test_an_attribute_limit_outside_the_guides_range_is_refused(limit: Any) -> None:
     with pytest.raises(ValueError, match=r"max_attribute_pairs=.* is invalid; allowed: an integer"):
         response([], {}, max_attribute_pairs=limit)

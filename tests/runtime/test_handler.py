@@ -370,9 +370,40 @@ def test_a_failed_hangup_aimed_at_a_leg_is_answered_with_a_bare_hangup(
     assert respond(make_event("ACTION_FAILED", failed)) == reply(HANGUP_BARE)
 
 
-def test_a_failed_bare_hangup_is_not_retried(make_event: MakeEvent) -> None:
-    failed = {**HANGUP_BARE, "ErrorType": "SystemException", "ErrorMessage": "System error"}
-    assert respond(make_event("ACTION_FAILED", failed)) == reply()
+FAILED_BARE_HANGUP = {
+    **HANGUP_BARE,
+    "ErrorType": "SystemException",
+    "ErrorMessage": "System error while running action.",
+}
+
+
+def test_a_failed_bare_hangup_is_retried_once_marked_so_it_cannot_loop(
+    make_event: MakeEvent,
+) -> None:
+    # [] on a live call leaves it with no actions under use-cases.md's reading: the one
+    # action that ends the call gets a second chance, the caller's attributes kept.
+    event = make_event("ACTION_FAILED", FAILED_BARE_HANGUP, {"caller": "vip"})
+    assert respond(event) == reply(
+        HANGUP_BARE, attributes={"caller": "vip", "hangupRetried": "true"}
+    )
+
+
+def test_a_bare_hangup_that_failed_again_gets_no_actions(
+    make_event: MakeEvent, caplog: pytest.LogCaptureFixture
+) -> None:
+    event = make_event("ACTION_FAILED", FAILED_BARE_HANGUP, {"hangupRetried": "true"})
+    with caplog.at_level(logging.INFO, LOGGER):
+        assert respond(event) == reply()
+    (record,) = caplog.records
+    assert record.__dict__["recovery"] == "none"
+
+
+def test_a_failed_bare_hangup_is_not_retried_without_room_for_the_mark(
+    make_event: MakeEvent,
+) -> None:
+    # Ten attributes already: the mark would be an eleventh, and a retry without it could loop.
+    full = {f"k{n}": "v" for n in range(10)}
+    assert respond(make_event("ACTION_FAILED", FAILED_BARE_HANGUP, full)) == reply()
 
 
 def test_malformed_failure_hangs_up(make_event: MakeEvent) -> None:
@@ -403,19 +434,28 @@ def test_call_update_unknown_prompt_then_hangup(make_event: MakeEvent) -> None:
 
 
 @pytest.mark.parametrize(
-    "arguments", [{"prompt": "nope"}, {"action": "transfer"}, {}, "prompt=closed", None]
+    "arguments", [{"prompt": "goodby"}, {"action": "transfer"}, {}, "prompt=closed", None]
 )
-def test_call_update_without_known_request_hangs_up_rather_than_answer_with_no_actions(
+def test_call_update_without_known_request_plays_the_welcome_again_then_hangs_up(
     arguments: object, make_event: MakeEvent, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # [] would drop the pending Hangup (use-cases.md: an empty set stops running actions),
-    # and no Actions at all is invalid under the other reading: only a Hangup is safe.
+    # A backend's typo must not drop a live call. [] would drop the pending Hangup
+    # (use-cases.md: an empty set stops running actions), no Actions at all is invalid under
+    # the other reading, and a bare Hangup cuts the caller off mid-welcome: any non-empty
+    # list replaces the pending actions under both, so the welcome starts again.
     with caplog.at_level(logging.INFO, LOGGER):
         result = respond(make_event("CALL_UPDATE_REQUESTED", update(arguments)))
-    assert result == reply(HANGUP_CALL)
+    assert result == reply(play(WELCOME_KEY), HANGUP_CALL)
     (record,) = caplog.records
     assert record.levelno == logging.WARNING
-    assert record.getMessage().endswith("hanging up")
+    assert record.getMessage().endswith("playing 'welcome' again, then hanging up")
+
+
+def test_call_update_without_known_request_after_the_fallback_plays_the_fallback_again(
+    make_event: MakeEvent,
+) -> None:
+    event = make_event("CALL_UPDATE_REQUESTED", update({"pin": "1"}), {"fallbackPlayed": "true"})
+    assert respond(event) == reply(play(ERROR_KEY), HANGUP_CALL)
 
 
 def test_call_update_does_not_log_argument_values(

@@ -182,8 +182,9 @@ def test_a_caller_supplied_language_picks_only_a_listed_language_folder(
     with caplog.at_level(logging.WARNING, CATALOG_LOGGER):
         # fr-FR is a folder, not a listed language: the default plays, and it is logged.
         assert update({"prompt": "welcome", "language": "fr-FR"}) == ["ivr/en-US/welcome.wav"]
-        # A "language" that is a path into another folder picks nothing there.
-        assert update({"prompt": "main", "language": "en-US/menu"}) == []
+        # A "language" that is a path into another folder picks nothing there: an unknown
+        # request, so the call's own welcome starts again.
+        assert update({"prompt": "main", "language": "en-US/menu"}) == ["ivr/en-US/welcome.wav"]
     assert any("'fr-FR' has no such folder" in m for m in caplog.messages)
 
 

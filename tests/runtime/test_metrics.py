@@ -460,6 +460,12 @@ def test_the_sma_id_is_read_under_either_name_the_guide_gives_it(
     assert invoke(event)[1][0]["SipMediaApplicationId"] == sma_id
 
 
+@pytest.mark.parametrize("empty", ["", None])
+def test_an_empty_or_null_sma_id_falls_back_to_the_other_name(empty: object) -> None:
+    details = {"SipMediaApplicationId": empty, "SipApplicationId": "e88f4e49-dd21"}
+    assert metrics.sma_id_of({"CallDetails": details}) == "e88f4e49-dd21"
+
+
 def test_id_like_sma_ids_are_kept_up_to_the_bound() -> None:
     longest = "a" * metrics.MAX_SMA_ID_LENGTH
     details = {"CallDetails": {"SipMediaApplicationId": longest}}

@@ -106,6 +106,13 @@ BROKEN_HANDLER = textwrap.dedent(
                 "FailureAudioSource": source("prompts/error.wav"),
                 "MinNumberOfDigits": 2, "MaxNumberOfDigits": 4, "TerminatorDigits": ["#"],
                 "Repeat": 2, "RepeatDurationInMilliseconds": 2000}}, HANGUP])
+        if MODE == "digits-regex":  # the guide's one regex (play-audio-get-digits)
+            return respond([{"Type": "PlayAudioAndGetDigits", "Parameters": {
+                "AudioSource": source("prompts/welcome.wav"),
+                "FailureAudioSource": source("prompts/error.wav"),
+                "MinNumberOfDigits": 2, "MaxNumberOfDigits": 4, "TerminatorDigits": ["#"],
+                "InputDigitsRegex": "^\\\\d{2}#$",
+                "Repeat": 1, "RepeatDurationInMilliseconds": 2000}}, HANGUP])
         if MODE == "attributes":
             return respond([play()], TransactionAttributes={"step": "welcome"})
         if MODE == "attributes-other-keys":

@@ -12,6 +12,7 @@ import pytest
 
 from constructs_pkg.simulator.assembly import CallSetup
 from constructs_pkg.simulator.cli import main
+from constructs_pkg.simulator.readings import CONFLICTS
 from tests.simulator.conftest import write_assembly
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,6 +110,17 @@ def test_a_reading_from_the_command_line_changes_the_call_and_is_recorded(tmp_pa
     assert main([*args, "--scenario", str(scenario), "--reading", "emptyActions=keep"]) == 0
     first = json.loads((root / "call" / "transcript.jsonl").read_text().splitlines()[0])
     assert first["readings"]["emptyActions"] == "keep"
+
+
+def test_the_reading_help_names_every_conflict_and_its_choices(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "2000")  # no wrapping (argparse breaks lines at hyphens)
+    with pytest.raises(SystemExit):
+        main(["call", "--help"])
+    text = capsys.readouterr().out
+    for name, conflict in CONFLICTS.items():
+        assert f"{name}={'|'.join(conflict.choices)}" in text
 
 
 def test_a_bad_reading_is_a_usage_error_naming_it(

@@ -209,6 +209,9 @@ def test_a_slow_function_is_retried_every_5_s_and_the_call_ends_after_20_s(
     assert result.duration_ms == 20_000
     assert result.outcome is Outcome.SMA_HANGUP
     assert "20 s after the first attempt" in result.reason
+    # timeouts.html states the 5 s wait; retrying until 20 s is inferred, so it is marked.
+    retries = result.transcript.of_kind("invocation-error")
+    assert retries and all("retriedEvery5sFor20s" in r["assumes"] for r in retries)
 
 
 def test_transaction_attributes_are_carried_replaced_and_erased(broken_app: CallSetup) -> None:

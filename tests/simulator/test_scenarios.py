@@ -14,7 +14,7 @@ import pytest
 from constructs_pkg.simulator.assembly import CallSetup
 from constructs_pkg.simulator.engine import Call, CallOptions
 from constructs_pkg.simulator.lambda_runner import InvokeResult, LambdaRunner
-from constructs_pkg.simulator.readings import Readings
+from constructs_pkg.simulator.readings import CONFLICTS, Readings
 from constructs_pkg.simulator.scenario import Scenario, ScenarioError, merge_patch
 from tests.audio import wavgen
 
@@ -76,7 +76,7 @@ def test_the_sample_handler_passes_every_scenario_under_every_reading(
     sample_setup: CallSetup, path: Path
 ) -> None:
     # Where the guide's pages conflict the sample handler must not depend on which is right.
-    assert len(READINGS) == 64
+    assert len(READINGS) == 2 ** len(CONFLICTS) == 128
     assert failures_under_every_reading(sample_setup, Scenario.load(path)) == {}
 
 
@@ -218,3 +218,17 @@ def test_removing_a_key_that_is_not_deployed_names_it_and_a_few_deployed_keys(
         "prompts/error.wav, prompts/p0.wav, prompts/p1.wav, prompts/p2.wav, prompts/p3.wav "
         "and 2 more"
     )
+
+
+def test_a_misspelled_update_restarts_the_welcome_and_the_call_lasts_for_it(
+    sample_setup: CallSetup,
+) -> None:
+    # {"prompt": "goodby"} 2 s in: the welcome stops there and is heard again in full, then
+    # the Hangup; a bare Hangup would end the call at 2 s, mid-welcome.
+    scenario = Scenario.load(ROOT / "scenarios" / "update-with-unknown-arguments.json")
+    result = Call(sample_setup, scenario.options(sample_setup)).run()
+    first, again = result.heard
+    assert first["name"] == again["name"] == "welcome"
+    assert first["endMs"] == 2000 < first["fullMs"]
+    assert (again["startMs"], again["endMs"]) == (2000, 2000 + again["fullMs"])
+    assert result.duration_ms == 2000 + again["fullMs"]
