@@ -82,16 +82,12 @@ target still holds for NEW_INBOUND_CALL; ACTION_FAILED, already over it because
 of its log line (above), moves further over by the same few microseconds.
 
 **Not changed yet, proposed** (synth overhead, found while measuring the call
-metrics; each is a change to `_nag.py`, `_checks.py` or `prompts.py` of its own):
-1. `_nag.acknowledge` checks for a duplicate by reading the target's metadata back
-   through jsii (`acknowledged()`: one round trip for the list, then two per entry),
-   so acknowledging k findings on one resource costs O(k^2) round trips to Node; with
-   five packs it is most of PlayAudioStack's round trips (section 3's profile). Keep
-   the acknowledged ids in Python instead (a dict keyed by the target's `node.path`):
-   each acknowledgment becomes one call and no template changes. A one-off
-   experiment with that change (the app run with `acknowledge` patched) cut the
-   round trips from 1,580 to 464 and the CLI synth from 6.29 s to 6.05 s (median of 4,
-   on a busy machine; ratio to the plain bucket 1.37 to 1.32).
+metrics; each is a change to `compliance/` or `prompts.py` of its own):
+1. Done: `compliance/nag.py` keeps what it acknowledged in Python (by the resource's
+   jsii reference) instead of reading the construct's metadata back, one round trip
+   per entry, O(k^2); a batch of acknowledgments is one `Validations.acknowledge`
+   call, with the same metadata. PlayAudioStack's round trips went from 2,938 to 453
+   (section 3's profile, median of 3 each).
 2. `BucketDeployment` brings aws-cdk-lib's AWS CLI layer: jsii loads the
    `asset-awscli-v1` assembly on import (about 0.2 s) and every fresh cloud assembly
    gets a 21 MB layer zip, fingerprinted and copied (and uploaded on deploy). A small

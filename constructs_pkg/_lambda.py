@@ -10,22 +10,11 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_pkg._checks import (
-    INLINE_POLICY,
-    LOG_GROUP_KMS,
-    FunctionExemptions,
-    exempt,
-    exempt_function,
-)
+from constructs_pkg import compliance
 
 # The newest Python runtime in the pinned aws-cdk-lib.
 PYTHON_RUNTIME = lambda_.Runtime.PYTHON_3_14
 _PACKAGE_DIR = Path(__file__).resolve().parent
-OWN_ROLE_INLINE_POLICY = (
-    "The function's own role keeps its permissions in its inline default policy: bound "
-    "one-to-one to this role, deleted with it and attachable to no other principal, the "
-    "case AWS recommends inline policies for. It holds only what this function needs."
-)
 
 
 def package_function(
@@ -39,8 +28,7 @@ def package_function(
     log_retention: logs.RetentionDays,
     description: str,
     role_description: str,
-    exemptions: FunctionExemptions,
-    log_encryption: str,
+    exemptions: compliance.OwnFunctionExemptions,
     environment: dict[str, str] | None = None,
 ) -> lambda_.Function:
     """An arm64 function shipping only ``constructs_pkg/<folder>/*.py`` (asset root: the package).
@@ -49,9 +37,8 @@ def package_function(
     format) and its own role (``<id>Role``) that may write to that log group and nothing
     else, instead of the managed AWSLambdaBasicExecutionRole.
 
-    ``exemptions`` say why the function is safe without what the compliance checks ask of
-    every function (``_checks.exempt_function``); ``log_encryption`` why its log group is
-    safe without a customer-managed KMS key (say what the function logs).
+    ``exemptions`` say why the function and its log group are safe without what the
+    compliance checks ask of them (``compliance.exempt_own_function``).
     """
     log_group = logs.LogGroup(scope, f"{construct_id}Logs", retention=log_retention)
     role = iam.Role(
@@ -61,8 +48,6 @@ def package_function(
         description=role_description,
     )
     log_group.grant_write(role)
-    exempt(log_group, LOG_GROUP_KMS, log_encryption)
-    exempt(role.node.find_child("DefaultPolicy"), INLINE_POLICY, OWN_ROLE_INLINE_POLICY)
     function = lambda_.Function(
         scope,
         construct_id,
@@ -82,5 +67,5 @@ def package_function(
         environment=environment,
         description=description,
     )
-    exempt_function(function, exemptions)
+    compliance.exempt_own_function(function, log_group=log_group, role=role, exemptions=exemptions)
     return function

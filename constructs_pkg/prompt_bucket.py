@@ -19,40 +19,11 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import region_info
 from constructs import Construct
 
-from constructs_pkg._checks import BUCKET_ACCESS_LOGS, BUCKET_KMS, BUCKET_REPLICATION, exempt
+from constructs_pkg import compliance
 from constructs_pkg._props import Problems, real_signature
 from constructs_pkg.s3_keys import key_prefix_problem, normalize_unchecked
 
 CHIME_SERVICE_PRINCIPAL = "voiceconnector.chime.amazonaws.com"
-
-# Why the prompt bucket is safe without what the compliance packs ask of every bucket.
-PROMPT_BUCKET_SSE_S3 = (
-    "Prompts are encrypted at rest with SSE-S3 (AES-256) on purpose: whether Chime PlayAudio, "
-    "which reads them as a service principal through the bucket policy, can read SSE-KMS "
-    "objects is unverified, and a prompt Chime cannot read fails live calls. They are "
-    "announcements played to every caller, not caller data."
-)
-PROMPT_BUCKET_NOT_REPLICATED = (
-    "Prompts are published audio, not records: the deployed ones are rebuilt from the source "
-    "folder by every deploy, and versioning plus RETAIN keep every version of every object, "
-    "hand-uploaded prompts included. Replication needs a bucket in another region, which this "
-    "single-region construct cannot create; an SMA in another region gets its own stack."
-)
-# ... and why its access-log bucket is.
-LOG_BUCKET_SSE_S3 = (
-    "S3 server access logging delivers only to target buckets whose default encryption is "
-    "SSE-S3; SSE-KMS default encryption is not supported on a log target bucket, so the logs "
-    "are encrypted at rest with SSE-S3 (AES-256)."
-)
-LOG_BUCKET_NOT_REPLICATED = (
-    "Access logs are versioned and RETAINed, so no stack operation overwrites or deletes "
-    "them. Replication needs a bucket in another region that this single-region construct "
-    "cannot create; to keep a second copy, pass a server_access_logs_bucket that replicates."
-)
-LOG_BUCKET_NO_ACCESS_LOGS = (
-    "This is the access-log destination; logging it into itself would write a log record "
-    "for every log record delivered."
-)
 
 SERVER_ACCESS_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
 
@@ -130,8 +101,7 @@ class PromptBucket(Construct):
                     else server_access_logs_prefix
                 ),
             )
-            exempt(self.bucket, BUCKET_KMS, PROMPT_BUCKET_SSE_S3)
-            exempt(self.bucket, BUCKET_REPLICATION, PROMPT_BUCKET_NOT_REPLICATED)
+            compliance.exempt_prompt_bucket(self.bucket)
         # key prefix -> SMA ARNs granted to read it; rendered lazily into one statement each.
         self._grants: dict[str, list[str]] = {}
 
@@ -147,9 +117,7 @@ class PromptBucket(Construct):
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             removal_policy=removal_policy,
         )
-        exempt(log_bucket, BUCKET_ACCESS_LOGS, LOG_BUCKET_NO_ACCESS_LOGS)
-        exempt(log_bucket, BUCKET_KMS, LOG_BUCKET_SSE_S3)
-        exempt(log_bucket, BUCKET_REPLICATION, LOG_BUCKET_NOT_REPLICATED)
+        compliance.exempt_access_log_bucket(log_bucket)
         return log_bucket
 
     def grant_play(self, sma_arn: str, *, key_prefix: str = "") -> None:

@@ -30,18 +30,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct, IConstruct
 
-from constructs_pkg._checks import (
-    BASIC_EXECUTION_ROLE,
-    DEPLOY_TIME_CONCURRENCY,
-    INLINE_POLICY,
-    LATEST_RUNTIME,
-    LOG_GROUP_KMS,
-    FunctionExemptions,
-    exempt,
-    exempt_function,
-    resources_of_type,
-)
-from constructs_pkg._nag import acknowledge, wildcard_resource_finding
+from constructs_pkg import compliance
 from constructs_pkg._props import Problems, describe, implements, real_signature
 from constructs_pkg.audio.wav import (
     PromptCheckError,
@@ -89,24 +78,6 @@ LAYER_MOUNT = "/opt"
 CATALOG_MODULE = "python/playaudio_catalog.py"
 _CATALOG_HELPER = Path(__file__).resolve().parent / "runtime" / "catalog.py"
 _COPY_CHUNK_BYTES = 1 << 20
-
-# Why aws-cdk-lib's BucketDeployment handler is safe without what the compliance checks
-# ask of every function; the construct offers none of these settings but a VPC.
-DEPLOYMENT_HANDLER_EXEMPTIONS = FunctionExemptions(
-    concurrency=DEPLOY_TIME_CONCURRENCY,
-    dead_letter="CloudFormation invokes aws-cdk-lib's BucketDeployment handler for a custom "
-    "resource, and the handler answers CloudFormation's pre-signed response URL itself, FAILED "
-    "included, so a failed copy fails the stack operation visibly; an event parked in a "
-    "dead-letter queue could not be answered later.",
-    vpc="aws-cdk-lib's BucketDeployment handler reaches only S3 (the CDK asset bucket, the "
-    "prompt bucket, CloudFormation's pre-signed response URL); there is no VPC resource for it "
-    "to reach, and inside a VPC it would need a NAT gateway or S3 endpoint to work at all.",
-    tracing="aws-cdk-lib's BucketDeployment handler offers no tracing setting and carries no "
-    "X-Ray SDK; it runs only at deploy time, each run recorded in the stack's events and its "
-    "own log group.",
-    environment="Its only variable is AWS_CA_BUNDLE, the path of the CA certificate file in "
-    "the runtime: nothing secret, and Lambda encrypts it at rest with its AWS managed key.",
-)
 
 
 @dataclass(frozen=True)
@@ -248,7 +219,9 @@ class WavPrompts(Construct):
             memory_limit=256,
             ephemeral_storage_size=cdk.Size.mebibytes(_scratch_mebibytes(staged_bytes)),
         )
-        self._acknowledge_deployment_handler()
+        compliance.exempt_bucket_deployment_handler(
+            self.deployment, source=self.asset.bucket, destination=prompt_bucket.bucket
+        )
         self._catalog_asset: tuple[Path, str] | None = None
         self._catalog_layers: dict[str, lambda_.LayerVersion] = {}
 
@@ -287,64 +260,6 @@ class WavPrompts(Construct):
                 f"language {language!r} lacks {len(missing)} of the {len(by_language[default])} "
                 f"prompts of the default language {default!r}: {shown}{more}. Calls in "
                 f"{language!r} hear them in {default!r} (the runtime helper logs each once)",
-            )
-
-    def _acknowledge_deployment_handler(self) -> None:
-        """The findings on aws-cdk-lib's own BucketDeployment handler, each with why it is safe."""
-        role = self.deployment.handler_role
-        function = role.node.scope
-        assert function is not None, "a role inside a Lambda function always has a scope"
-        policy = role.node.find_child("DefaultPolicy")
-        exempt_function(function, DEPLOYMENT_HANDLER_EXEMPTIONS)
-        exempt(
-            function,
-            LATEST_RUNTIME,
-            "aws-cdk-lib sets its BucketDeployment handler's runtime, a Python version Lambda "
-            "still supports, and offers no setting for it; a newer one comes with an "
-            "aws-cdk-lib upgrade.",
-        )
-        # With @aws-cdk/aws-lambda:useCdkManagedLogGroup (read at the stack, where the
-        # singleton handler lives) aws-cdk-lib adds a log group resource; without it the
-        # handler logs to the group Lambda creates on first use, outside the template.
-        for log_group in resources_of_type(function, "AWS::Logs::LogGroup"):
-            exempt(
-                log_group,
-                LOG_GROUP_KMS,
-                "The BucketDeployment handler logs its CloudFormation events (without the "
-                "pre-signed response URL) and the `aws s3 sync` of the prompts: bucket names "
-                "and object keys, no caller data, no secrets. CloudWatch Logs encrypts all log "
-                "data at rest already.",
-            )
-        exempt(
-            policy,
-            INLINE_POLICY,
-            "aws-cdk-lib keeps the BucketDeployment handler's S3 grants inline in the handler's "
-            "own role: bound to that role alone, deleted with it, attachable to no other "
-            "principal.",
-        )
-        exempt(
-            role,
-            BASIC_EXECUTION_ROLE,
-            "aws-cdk-lib gives its BucketDeployment handler's role AWSLambdaBasicExecutionRole, "
-            "which allows only creating log groups and streams and putting log events: it reads "
-            "no log and reaches no other service.",
-        )
-        read_write = "s3:GetObject* s3:GetBucket* s3:List* s3:Abort* s3:DeleteObject*"
-        for action in read_write.split():
-            acknowledge(
-                policy,
-                f"AwsSolutions::AwsSolutions-IAM5[Action::{action}]",
-                "aws-cdk-lib's BucketDeployment grant: read of the asset bucket, read-write of "
-                "the prompt bucket, which `aws s3 sync` needs; no other bucket.",
-            )
-        for bucket in (self.asset.bucket, self.prompt_bucket.bucket):
-            acknowledge(
-                policy,
-                wildcard_resource_finding(
-                    policy, "AwsSolutions::AwsSolutions-IAM5", bucket.arn_for_objects("*")
-                ),
-                "The deployment copies whole folders of prompts, so it reads the asset zip's "
-                "bucket and writes object keys it cannot list in advance.",
             )
 
     def grant_play(self, sma_arn: str) -> None:

@@ -22,7 +22,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_pkg._checks import CODEDEPLOY_LAMBDA_ROLE, FunctionExemptions, exempt
+from constructs_pkg import compliance
 from constructs_pkg._lambda import package_function
 from constructs_pkg._props import Problems, describe, implements, real_signature
 from constructs_pkg.handlers import CHIME_NAME, E164_NUMBER
@@ -61,40 +61,6 @@ LIVE_ALIAS = "live"
 # 10% of invocations for 10 minutes, then all: long enough for one-minute alarms to see a
 # broken change on a fraction of calls (a call lasts minutes, alarms need 1-3 periods).
 DEFAULT_ROLLOUT = codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_10_MINUTES
-
-# Why the sample handler is safe without what the compliance checks ask of every function.
-SAMPLE_HANDLER_EXEMPTIONS = FunctionExemptions(
-    concurrency="The SMA invokes the handler synchronously for each call event and waits for "
-    "its actions, so a reserved-concurrency cap would throttle live calls (the caller hears a "
-    "failed call) exactly when traffic peaks; its resource policy lets only Chime, for this "
-    "account, invoke it, so its load is the SMA's call events and nothing else.",
-    dead_letter="Chime invokes the handler synchronously and acts on its response; Lambda "
-    "sends only asynchronous invocations to a dead-letter queue, so one would stay empty. The "
-    "handler never raises (it answers Hangup), and the SMA itself handles a failed invocation.",
-    vpc="The handler makes no network call: it returns PlayAudio and Hangup actions built "
-    "from its environment, and Chime, not the handler, reads the audio from S3. There is no "
-    "VPC resource to reach, and a handler that must answer in milliseconds gains nothing "
-    "from network interfaces in subnets.",
-    tracing="The handler calls no other service, so an X-Ray trace would show only its own "
-    "duration, which Lambda's REPORT log line and metrics already record; active tracing would "
-    "also need xray:PutTraceSegments on every resource in its role.",
-    environment="Its variables are the bucket name, the prompt catalog's path in its layer, "
-    "prompt names, the languages of your phone numbers and playback settings, all visible in "
-    "the template anyway; nothing secret, and Lambda encrypts them at rest with its AWS "
-    "managed key.",
-)
-CODEDEPLOY_ROLE = (
-    "CodeDeploy's rollout role has AWSCodeDeployRoleForLambdaLimited, which AWS maintains for "
-    "Lambda deployments: read alarms, get and update aliases, read provisioned concurrency, "
-    "invoke CodeDeployHook_* functions. Only codedeploy.amazonaws.com may assume the role, "
-    "and it acts only in deployments of this group (a rollout of this alias)."
-)
-SAMPLE_HANDLER_LOGS = (
-    "The handler logs only on failures: event type, call and transaction ids, the failed "
-    "action (it issues only PlayAudio and Hangup) with its prompt key, and Chime's error "
-    "message; no phone numbers, argument values or audio. CloudWatch Logs encrypts all log "
-    "data at rest already."
-)
 
 
 @real_signature
@@ -193,7 +159,7 @@ class SipMediaApplication(Construct):
                 alias=function,
                 deployment_config=rollout,
             )
-            exempt(self.rollout_group.role, CODEDEPLOY_LAMBDA_ROLE, CODEDEPLOY_ROLE)
+            compliance.exempt_codedeploy_role(self.rollout_group)
             self._warn_prune_during_rollout(prompts)
         function.add_permission(
             "ChimeInvoke",
@@ -275,8 +241,7 @@ class SipMediaApplication(Construct):
             log_retention=log_retention,
             description="Answers Chime SIP media application events with PlayAudio.",
             role_description="Runs the sample PlayAudio handler: writes its own logs only.",
-            exemptions=SAMPLE_HANDLER_EXEMPTIONS,
-            log_encryption=SAMPLE_HANDLER_LOGS,
+            exemptions=compliance.SAMPLE_HANDLER_EXEMPTIONS,
             environment=settings,
         )
         prompts.bind(function)

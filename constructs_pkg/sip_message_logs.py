@@ -21,7 +21,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
-from constructs_pkg._checks import LOG_GROUP_KMS, exempt
+from constructs_pkg import compliance
 from constructs_pkg._props import Problems, describe, real_signature
 from constructs_pkg._provider import chime_api_provider
 from constructs_pkg.handlers import SIP_MESSAGE_LOGS_ACTIONS
@@ -33,18 +33,6 @@ SIP_MESSAGES_LOG_GROUP_PREFIX = "/aws/ChimeSipMediaApplicationSipMessages/"
 DEFAULT_RETENTION = logs.RetentionDays.ONE_MONTH
 """SIP messages carry callers' and called phone numbers, personal data kept for debugging
 calls only: a month covers looking into a reported call, and keeps no more than that."""
-
-HANDLER_LOGS = (
-    "The handler logs one line per chime-sdk-voice call (operation, SMA id, outcome, "
-    "milliseconds): deployment facts with no caller data and no secrets. CloudWatch Logs "
-    "encrypts all log data at rest already."
-)
-SIP_MESSAGES_ENCRYPTION = (
-    "The Amazon Chime SDK service writes this group itself, and documents no way to give it "
-    "a customer-managed KMS key for SIP media application logs, so a key could lock the "
-    "service out of its own log group. CloudWatch Logs encrypts all log data at rest "
-    "already; the group's retention bounds how long the callers' numbers are kept."
-)
 
 
 @real_signature
@@ -94,7 +82,7 @@ class SipMessageLogs(Construct):
                 retention=log_retention,
                 removal_policy=cdk.RemovalPolicy.RETAIN,
             )
-            exempt(owned, LOG_GROUP_KMS, SIP_MESSAGES_ENCRYPTION)
+            compliance.exempt_sip_messages_log_group(owned)
             self.log_group = owned
         else:
             self.log_group = logs.LogGroup.from_log_group_name(
@@ -107,7 +95,7 @@ class SipMessageLogs(Construct):
             description="Custom resource: a Chime SMA's SIP message logging (chime-sdk-voice).",
             role_description="Turns SIP message logging of one Chime SMA on or off; writes its "
             "logs.",
-            handler_logs=HANDLER_LOGS,
+            exemptions=compliance.SIP_MESSAGE_LOGS_HANDLER_EXEMPTIONS,
             statements=[
                 iam.PolicyStatement(
                     actions=list(SIP_MESSAGE_LOGS_ACTIONS),

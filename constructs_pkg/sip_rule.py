@@ -17,8 +17,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
-from constructs_pkg._checks import Concern, exempt
-from constructs_pkg._nag import AWS_SOLUTIONS, finding
+from constructs_pkg import compliance
 from constructs_pkg._props import Problems, describe, real_signature
 from constructs_pkg._provider import chime_api_provider
 from constructs_pkg.handlers import CHIME_NAME, E164_NUMBER, HOSTNAME, SIP_RULE_ACTIONS, SMA_ID
@@ -26,16 +25,6 @@ from constructs_pkg.sip_media_application import (
     PHONE_NUMBER_REGIONS,
     SMA_REGIONS,
     SipMediaApplication,
-)
-
-# The handler's chime:*SipRule statement on Resource "*".
-SIP_RULE_API_ON_ANY_RESOURCE = Concern(
-    (finding(AWS_SOLUTIONS, "IAM5") + "[Resource::*]",), checkov=("CKV_AWS_111",)
-)
-HANDLER_LOGS = (
-    "The handler logs one line per chime-sdk-voice call (operation, rule name, outcome, "
-    "milliseconds) and the rule ids it adopts or replaces: deployment facts with no caller data "
-    "and no secrets. CloudWatch Logs encrypts all log data at rest already."
 )
 
 
@@ -123,15 +112,10 @@ class SipRule(Construct):
             handler="handlers.sip_rule.on_event",
             description="Custom resource: a Chime SIP rule (chime-sdk-voice API).",
             role_description="Creates, updates, deletes one Chime SIP rule; writes its logs.",
-            handler_logs=HANDLER_LOGS,
+            exemptions=compliance.SIP_RULE_HANDLER_EXEMPTIONS,
             statements=[iam.PolicyStatement(actions=list(SIP_RULE_ACTIONS), resources=["*"])],
         )
-        exempt(
-            made.role.node.find_child("DefaultPolicy"),
-            SIP_RULE_API_ON_ANY_RESOURCE,
-            "GetSipRule and DeleteSipRule support no resource-level permissions, and SIP rules "
-            "have no resource type; the actions are limited to the SIP rule API.",
-        )
+        compliance.exempt_sip_rule_api(made.role)
         return made.provider
 
 

@@ -4,7 +4,7 @@ The templates are synthesized fresh through app.build_app into temporary folders
 (never a stale cdk.out): the default stack and the one with a SIP rule. Each linter
 runs once over all of them (checkov takes seconds to start). A check a resource
 deliberately fails is skipped in that resource's Metadata by the construct that
-creates it, with a reason (constructs_pkg/_checks.py); the lists below pin them.
+creates it, with a reason (constructs_pkg/compliance/); the lists below pin them.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import aws_cdk as cdk
 import pytest
 
 from app import build_app
-from constructs_pkg._checks import CFN_LINT_IGNORABLE
+from constructs_pkg.compliance.exemptions import CFN_LINT_IGNORABLE
 
 ROOT = Path(__file__).resolve().parent.parent
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"

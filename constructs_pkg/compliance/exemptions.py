@@ -3,22 +3,23 @@
 Three tools read the synthesized templates: the cdk-nag packs (at synth time), checkov
 and cfn-lint (on the template). One setting a resource deliberately lacks (a DLQ, a
 VPC, a KMS key) is usually flagged by several of them, so it is exempted as one
-``Concern``: every cdk-nag finding is acknowledged on the resource (``_nag.acknowledge``)
+``Concern``: every cdk-nag finding is acknowledged on the resource (``nag.acknowledge``)
 and every checkov check is skipped in the resource's template Metadata
 (``checkov: {skip: [{id, comment}]}``), all with the same reason. cfn-lint rules are
 ignored per resource the same way (``cfn-lint: {config: {ignore_checks: [...]}}``).
-Each exemption is added by the construct that creates the resource.
+The template Metadata written is kept here too, so it is read from Node once per resource.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
 from constructs import IConstruct
 
-from constructs_pkg._nag import (
+from constructs_pkg.compliance.nag import (
     AWS_SOLUTIONS,
     HIPAA_SECURITY,
     NIST_800_53_R5,
@@ -26,6 +27,7 @@ from constructs_pkg._nag import (
     SERVERLESS,
     acknowledge,
     finding,
+    identity,
     narrowest,
 )
 
@@ -75,6 +77,8 @@ CODEDEPLOY_LAMBDA_ROLE = Concern(
 # cdk-nag's S1 and S3BucketLoggingEnabled accept a bucket that other buckets log into;
 # checkov does not.
 BUCKET_ACCESS_LOGS = Concern((), ("CKV_AWS_18",))
+# An IAM statement on Resource "*".
+ANY_RESOURCE = Concern((finding(AWS_SOLUTIONS, "IAM5") + "[Resource::*]",), ("CKV_AWS_111",))
 
 # The cfn-lint rules a resource may ignore, each with why that is safe. cfn-lint's resource
 # Metadata holds only rule ids, so the reasons live here.
@@ -93,14 +97,25 @@ DEPLOY_TIME_CONCURRENCY = (
     "unreserved, so low-quota accounts could not deploy)."
 )
 
+# By identity(CloudFormation resource): its template Metadata as this package wrote it.
+_METADATA: dict[str, dict[str, dict[str, Any]]] = {}
 
-def exempt(resource: IConstruct, concern: Concern, reason: str) -> None:
-    """Acknowledge every cdk-nag finding of ``concern`` on ``resource`` and skip its checkov
-    checks there, all with ``reason`` (a sentence saying why it is safe for this resource)."""
-    for finding_id in concern.findings:
-        acknowledge(resource, finding_id, reason)
-    for check_id in concern.checkov:
-        skip_checkov(resource, check_id, reason)
+
+def exempt(resource: IConstruct, reasons: Mapping[Concern, str]) -> None:
+    """Acknowledge every cdk-nag finding of each concern on ``resource`` and skip its checkov
+    checks there, with the concern's reason (a sentence saying why it is safe for this
+    resource). A finding or check of two concerns keeps the first one's reason."""
+    findings: dict[str, str] = {}
+    checks: dict[str, str] = {}
+    for concern, reason in reasons.items():
+        for finding_id in concern.findings:
+            findings.setdefault(finding_id, reason)
+        for check_id in concern.checkov:
+            checks.setdefault(check_id, reason)
+    if findings:
+        acknowledge(resource, findings)
+    if checks:
+        skip_checkov(resource, checks)
 
 
 @dataclass(frozen=True)
@@ -113,6 +128,8 @@ class FunctionExemptions:
     :param tracing: without X-Ray active tracing.
     :param environment: its environment variables under Lambda's AWS managed key instead
         of a customer-managed one; None when the function has no environment variables.
+    :param memory_size: with Lambda's default memory size; None when it sets one.
+    :param runtime: on a runtime older than the newest; None when it has the newest.
     """
 
     concurrency: str
@@ -120,58 +137,68 @@ class FunctionExemptions:
     vpc: str
     tracing: str
     environment: str | None = None
+    memory_size: str | None = None
+    runtime: str | None = None
+
+    def by_concern(self) -> dict[Concern, str]:
+        """Each concern these reasons answer, with its reason."""
+        optional = {
+            ENVIRONMENT_KMS: self.environment,
+            MEMORY_SIZE: self.memory_size,
+            LATEST_RUNTIME: self.runtime,
+        }
+        return {
+            RESERVED_CONCURRENCY: self.concurrency,
+            DEAD_LETTER_QUEUE: self.dead_letter,
+            INSIDE_VPC: self.vpc,
+            ACTIVE_TRACING: self.tracing,
+            **{concern: reason for concern, reason in optional.items() if reason is not None},
+        }
 
 
 def exempt_function(function: IConstruct, reasons: FunctionExemptions) -> None:
     """Exempt a Lambda function (L2 or its CfnFunction) from what ``reasons`` covers, and
     from cfn-lint W3005 on the DependsOn that aws-cdk-lib writes for its role."""
-    exempt(function, RESERVED_CONCURRENCY, reasons.concurrency)
-    exempt(function, DEAD_LETTER_QUEUE, reasons.dead_letter)
-    exempt(function, INSIDE_VPC, reasons.vpc)
-    exempt(function, ACTIVE_TRACING, reasons.tracing)
-    if reasons.environment is not None:
-        exempt(function, ENVIRONMENT_KMS, reasons.environment)
+    exempt(function, reasons.by_concern())
     ignore_cfn_lint(function, "W3005")
 
 
-def skip_checkov(resource: IConstruct, check_id: str, reason: str) -> None:
-    """Skip checkov check ``check_id`` on this resource only, with ``reason`` as its comment."""
-    cfn = _cfn_resource(resource)
-    metadata = dict(cfn.get_metadata("checkov") or {})
-    skips = list(metadata.get("skip", []))
-    if all(skip["id"] != check_id for skip in skips):
-        skips.append({"id": check_id, "comment": reason})
-    metadata["skip"] = skips
-    cfn.add_metadata("checkov", metadata)
+def skip_checkov(resource: IConstruct, checks: Mapping[str, str]) -> None:
+    """Skip each checkov check (id -> reason, the skip's comment) on this resource only."""
+    skips = list(_metadata(resource, "checkov").get("skip", []))
+    for check_id, reason in checks.items():
+        if all(skip["id"] != check_id for skip in skips):
+            skips.append({"id": check_id, "comment": reason})
+    _set_metadata(resource, "checkov", skip=skips)
 
 
 def ignore_cfn_lint(resource: IConstruct, rule: str) -> None:
     """Ignore cfn-lint rule ``rule`` (one of ``CFN_LINT_IGNORABLE``) on this resource only."""
     if rule not in CFN_LINT_IGNORABLE:
         raise ValueError(f"cfn-lint rule {rule} has no reason in CFN_LINT_IGNORABLE")
-    cfn = _cfn_resource(resource)
-    metadata = dict(cfn.get_metadata("cfn-lint") or {})
-    config = dict(metadata.get("config", {}))
+    config = dict(_metadata(resource, "cfn-lint").get("config", {}))
     rules = list(config.get("ignore_checks", []))
     if rule not in rules:
         rules.append(rule)
     config["ignore_checks"] = rules
-    metadata["config"] = config
-    cfn.add_metadata("cfn-lint", metadata)
+    _set_metadata(resource, "cfn-lint", config=config)
 
 
-def resources_of_type(scope: IConstruct, cfn_type: str) -> list[cdk.CfnResource]:
-    """The CloudFormation resources of ``cfn_type`` at or under ``scope``, in tree order.
+def _metadata(resource: IConstruct, key: str) -> dict[str, Any]:
+    """The template Metadata ``key`` of the resource: read from Node the first time only."""
+    cfn = _cfn_resource(resource)
+    written = _METADATA.setdefault(identity(cfn), {})
+    if key not in written:
+        written[key] = dict(cfn.get_metadata(key) or {})
+    return written[key]
 
-    For finding what aws-cdk-lib made inside its own constructs by what it is, not by a
-    child id: which children exist (a function's ``LogGroup``, a policy's construct id)
-    depends on the app's feature flags.
-    """
-    return [
-        node
-        for node in scope.node.find_all()
-        if isinstance(node, cdk.CfnResource) and node.cfn_resource_type == cfn_type
-    ]
+
+def _set_metadata(resource: IConstruct, key: str, **entries: Any) -> None:
+    """Set ``entries`` in the resource's template Metadata ``key``."""
+    cfn = _cfn_resource(resource)
+    metadata = _METADATA[identity(cfn)][key]
+    metadata.update(entries)
+    cfn.add_metadata(key, dict(metadata))
 
 
 def _cfn_resource(resource: IConstruct) -> cdk.CfnResource:
