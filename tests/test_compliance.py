@@ -195,3 +195,17 @@ def test_every_acknowledgment_suppresses_a_real_finding_on_its_own_resource(
             assert flagged == {violation["acknowledgedAt"]}, violation["acknowledgedId"]
     dead = sorted(set(synth.acknowledgments) - suppressed)
     assert dead == [], "acknowledgments that suppress no finding"
+
+
+def test_each_provider_framework_policy_says_what_it_holds(synth: Synth) -> None:
+    """DefaultPolicy holds lambda:InvokeFunction (and GetFunction, unless the flag moves it to
+    a policy of its own); the flag's extra policy holds GetFunction only."""
+    frameworks = [LOGS_FRAMEWORK] + ([FRAMEWORK] if synth.name == "sip-rule" else [])
+    for framework in frameworks:
+        default = f"{framework}/ServiceRole/DefaultPolicy/Resource"
+        extra = f"{framework}/inlinePolicyAddedToExecutionRole-0/Resource"
+        for finding_id in INLINE_POLICY:
+            assert "lambda:InvokeFunction" in synth.acknowledgments[(default, finding_id)]
+            assert "lambda:GetFunction on this construct's handler only" in (
+                synth.acknowledgments[(extra, finding_id)]
+            )

@@ -28,7 +28,12 @@ from constructs_pkg.compliance.exemptions import (
     exempt,
     exempt_function,
 )
-from constructs_pkg.compliance.nag import AWS_SOLUTIONS, finding, wildcard_resource_finding
+from constructs_pkg.compliance.nag import (
+    AWS_SOLUTIONS,
+    finding,
+    identity,
+    wildcard_resource_finding,
+)
 
 _IAM5 = finding(AWS_SOLUTIONS, "IAM5")
 
@@ -104,9 +109,15 @@ _FRAMEWORK_LOGS = (
     "and report lines and fatal errors: no caller data and no secrets. CloudWatch Logs "
     "encrypts all log data at rest already."
 )
-_FRAMEWORK_GET_FUNCTION = (
+_FRAMEWORK_GET = (
     "aws-cdk-lib's provider framework adds lambda:GetFunction on this construct's handler "
     "only, inline in its own role: bound to that role alone and deleted with it."
+)
+_FRAMEWORK_INVOKE = (
+    "aws-cdk-lib's provider framework keeps lambda:InvokeFunction (and, unless "
+    "@aws-cdk/aws-lambda:createNewPoliciesWithAddToRolePolicy is on, lambda:GetFunction) on "
+    "this construct's handler inline in its own role: bound to that role alone and deleted "
+    "with it."
 )
 _FRAMEWORK_ROLE = (
     "aws-cdk-lib gives its provider framework's role AWSLambdaBasicExecutionRole, which allows "
@@ -168,11 +179,14 @@ def exempt_provider_framework(provider: cr.Provider, log_group: logs.ILogGroup) 
     exempt(log_group, {LOG_GROUP_KMS: _FRAMEWORK_LOGS})
     role = framework.node.find_child("ServiceRole")
     # lambda:GetFunction on the handler goes to a policy of its own with
-    # @aws-cdk/aws-lambda:createNewPoliciesWithAddToRolePolicy, else to DefaultPolicy.
-    # Every policy gets this reason, DefaultPolicy too (which also holds
-    # lambda:InvokeFunction): the reasons recorded so far, kept as they are.
+    # @aws-cdk/aws-lambda:createNewPoliciesWithAddToRolePolicy, else to DefaultPolicy, which
+    # holds lambda:InvokeFunction too.
+    default_policy_resource = role.node.find_child("DefaultPolicy").node.default_child
+    assert default_policy_resource is not None, "an iam.Policy always has its CfnPolicy"
+    default_policy = identity(default_policy_resource)
     for policy in resources_of_type(framework, "AWS::IAM::Policy"):
-        exempt(policy, {INLINE_POLICY: _FRAMEWORK_GET_FUNCTION})
+        reason = _FRAMEWORK_INVOKE if identity(policy) == default_policy else _FRAMEWORK_GET
+        exempt(policy, {INLINE_POLICY: reason})
     exempt(role, {BASIC_EXECUTION_ROLE: _FRAMEWORK_ROLE})
     handler_arn = provider.on_event_handler.function_arn
     versions = Concern((wildcard_resource_finding(role, _IAM5, f"{handler_arn}:*"),))
