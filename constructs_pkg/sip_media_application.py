@@ -28,6 +28,7 @@ from constructs_pkg._props import Problems, describe, implements, real_signature
 from constructs_pkg.handlers import CHIME_NAME, E164_NUMBER
 from constructs_pkg.prompt_bucket import CHIME_SERVICE_PRINCIPAL
 from constructs_pkg.prompts import UnknownPromptError, WavPrompts
+from constructs_pkg.runtime import contract
 from constructs_pkg.runtime.actions import dtmf_list_error, positive_int_error
 
 # Where SIP media applications exist (Chime SDK PSTN audio).
@@ -134,10 +135,16 @@ class SipMediaApplication(Construct):
         if function is None:
             handler = self.sample_handler = self._sample_handler(
                 prompts[0],
-                welcome_prompt=welcome_prompt or "welcome",
-                fallback_prompt=fallback_prompt or "error",
-                playback_terminators="#" if playback_terminators is None else playback_terminators,
-                playback_repeat=1 if playback_repeat is None else playback_repeat,
+                welcome_prompt=welcome_prompt or contract.DEFAULT_WELCOME_PROMPT,
+                fallback_prompt=fallback_prompt or contract.DEFAULT_FALLBACK_PROMPT,
+                playback_terminators=(
+                    contract.DEFAULT_PLAYBACK_TERMINATORS
+                    if playback_terminators is None
+                    else playback_terminators
+                ),
+                playback_repeat=(
+                    contract.DEFAULT_PLAYBACK_REPEAT if playback_repeat is None else playback_repeat
+                ),
                 log_retention=log_retention or logs.RetentionDays.THREE_MONTHS,
                 language_by_number=dict(language_by_number or {}),
             )
@@ -224,13 +231,13 @@ class SipMediaApplication(Construct):
     ) -> lambda_.Function:
         """The sample PlayAudio handler, reading the prompts' catalog from their layer."""
         settings = {
-            "WELCOME_PROMPT": welcome_prompt,
-            "FALLBACK_PROMPT": fallback_prompt,
-            "PLAYBACK_TERMINATORS": playback_terminators,
-            "PLAYBACK_REPEAT": str(playback_repeat),
+            contract.WELCOME_PROMPT: welcome_prompt,
+            contract.FALLBACK_PROMPT: fallback_prompt,
+            contract.PLAYBACK_TERMINATORS: playback_terminators,
+            contract.PLAYBACK_REPEAT: str(playback_repeat),
         }
         if language_by_number:
-            settings["LANGUAGE_BY_NUMBER"] = _language_map_json(language_by_number)
+            settings[contract.LANGUAGE_BY_NUMBER] = _language_map_json(language_by_number)
         function = package_function(
             self,
             "Handler",
@@ -291,7 +298,8 @@ def _check_language_by_number(
     size = len(_language_map_json(value).encode())
     if size > MAX_LANGUAGE_MAP_BYTES:
         problems.add(
-            f"language_by_number is {size:,} bytes as LANGUAGE_BY_NUMBER ({len(value)} numbers); "
+            f"language_by_number is {size:,} bytes as {contract.LANGUAGE_BY_NUMBER} "
+            f"({len(value)} numbers); "
             f"expected at most {MAX_LANGUAGE_MAP_BYTES:,} bytes (about 120 numbers), since "
             "Lambda caps a function's whole environment at 4 KB. For more numbers, pass your "
             "own function with the number table in its code"
@@ -359,7 +367,10 @@ def _check(
                 f"{', '.join(given)} configure the sample handler, but a function was passed; "
                 "configure your own function instead"
             )
-    for key, default in (("welcome_prompt", "welcome"), ("fallback_prompt", "error")):
+    for key, default in (
+        ("welcome_prompt", contract.DEFAULT_WELCOME_PROMPT),
+        ("fallback_prompt", contract.DEFAULT_FALLBACK_PROMPT),
+    ):
         value = handler_settings[key]
         if not problems.check_type(key, value, str, "a prompt name such as 'menu/main'"):
             continue

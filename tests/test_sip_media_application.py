@@ -16,6 +16,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
 from constructs_pkg import PromptBucket, SipMediaApplication, WavPrompts
+from constructs_pkg.runtime import contract
+from constructs_pkg.runtime.catalog import BUCKET_ENV, CATALOG_ENV
 from constructs_pkg.sip_media_application import SMA_REGIONS, SMA_TYPE_REGIONS
 from tests.audio import wavgen
 from tests.conftest import cdk_json_context
@@ -222,6 +224,7 @@ def test_only_the_runtime_is_shipped_to_lambda(
         "runtime/__init__.py",
         "runtime/actions.py",
         "runtime/catalog.py",
+        "runtime/contract.py",
         "runtime/emf.py",
         "runtime/events.py",
         "runtime/handler.py",
@@ -437,3 +440,29 @@ def test_the_regions_it_accepts_are_those_where_cloudformation_has_the_sma_type(
     ]
     assert with_type == list(SMA_TYPE_REGIONS)
     assert set(SMA_REGIONS) - set(SMA_TYPE_REGIONS) == {"us-west-2"}
+
+
+def test_the_handler_knows_every_setting_the_construct_writes(
+    make_bare_app: Callable[..., cdk.App], prompt_dir: Path
+) -> None:
+    """The construct's variables are the contract's (runtime/contract.py), which the sample
+    handler reads, and an unset prop writes the contract's default."""
+    stack = cdk.Stack(
+        make_bare_app(), "S", env=cdk.Environment(account="123456789012", region="us-east-1")
+    )
+    prompts = WavPrompts(stack, "P", prompt_bucket=PromptBucket(stack, "B"), source_dir=prompt_dir)
+    SipMediaApplication(stack, "Sma", prompts=[prompts])
+    (function,) = (
+        Template.from_stack(stack)
+        .find_resources(
+            "AWS::Lambda::Function", {"Properties": {"Handler": "runtime.handler.handler"}}
+        )
+        .values()
+    )
+    variables = function["Properties"]["Environment"]["Variables"]
+    settings = {k: v for k, v in variables.items() if k not in (CATALOG_ENV, BUCKET_ENV)}
+    assert set(settings) <= set(contract.SETTINGS)
+    assert settings[contract.WELCOME_PROMPT] == contract.DEFAULT_WELCOME_PROMPT
+    assert settings[contract.FALLBACK_PROMPT] == contract.DEFAULT_FALLBACK_PROMPT
+    assert settings[contract.PLAYBACK_TERMINATORS] == contract.DEFAULT_PLAYBACK_TERMINATORS
+    assert settings[contract.PLAYBACK_REPEAT] == str(contract.DEFAULT_PLAYBACK_REPEAT)

@@ -131,7 +131,7 @@ from __future__ import annotations
 import os
 
 from . import catalog as prompt_catalog
-from . import metrics
+from . import contract, metrics
 from .actions import (
     ACTION_HANGUP,
     ACTION_PLAY_AUDIO,
@@ -165,10 +165,6 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
 
-DEFAULT_WELCOME_PROMPT = "welcome"
-DEFAULT_FALLBACK_PROMPT = "error"
-DEFAULT_PLAYBACK_TERMINATORS = "#"
-DEFAULT_PLAYBACK_REPEAT = 1
 FALLBACK_PLAYED = "fallbackPlayed"
 HANGUP_RETRIED = "hangupRetried"
 
@@ -284,10 +280,14 @@ def _parse_language_by_number(
     try:
         data = prompt_catalog.parse_json(raw)
     except (ValueError, RecursionError) as exc:
-        errors.append(f"LANGUAGE_BY_NUMBER is not valid JSON ({exc}); using the default language")
+        errors.append(
+            f"{contract.LANGUAGE_BY_NUMBER} is not valid JSON ({exc}); using the default language"
+        )
         return {}
     if not isinstance(data, dict):
-        errors.append("LANGUAGE_BY_NUMBER is not a JSON object; using the default language")
+        errors.append(
+            f"{contract.LANGUAGE_BY_NUMBER} is not a JSON object; using the default language"
+        )
         return {}
     if catalog is None:
         return {}  # the catalog's own error says it all: calls hang up
@@ -295,15 +295,16 @@ def _parse_language_by_number(
     for number, language in data.items():
         if not _is_e164(number):
             errors.append(
-                f"LANGUAGE_BY_NUMBER has the number {number!r}; expected E.164 such as "
+                f"{contract.LANGUAGE_BY_NUMBER} has the number {number!r}; expected E.164 such as "
                 "'+12065550100', as call events carry it; ignored"
             )
         elif isinstance(language, str) and language in catalog.languages:
             result[number] = language
         else:
             errors.append(
-                f"LANGUAGE_BY_NUMBER {number!r} is {language!r}, not one of the catalog's "
-                f"languages {list(catalog.languages)}; calls on it hear the default language"
+                f"{contract.LANGUAGE_BY_NUMBER} {number!r} is {language!r}, not one of the "
+                f"catalog's languages {list(catalog.languages)}; calls on it hear the default "
+                "language"
             )
     return result
 
@@ -321,24 +322,24 @@ def _is_e164(number: str) -> bool:
 
 
 def _parse_terminators(raw: str | None, errors: list[str]) -> list[str] | None:
-    value = DEFAULT_PLAYBACK_TERMINATORS if raw is None else raw.strip()
+    value = contract.DEFAULT_PLAYBACK_TERMINATORS if raw is None else raw.strip()
     if not value:
         return None
-    error = dtmf_list_error("PLAYBACK_TERMINATORS", list(value))
+    error = dtmf_list_error(contract.PLAYBACK_TERMINATORS, list(value))
     if error:
-        errors.append(f"{error}; using {DEFAULT_PLAYBACK_TERMINATORS!r}")
-        return list(DEFAULT_PLAYBACK_TERMINATORS)
+        errors.append(f"{error}; using {contract.DEFAULT_PLAYBACK_TERMINATORS!r}")
+        return list(contract.DEFAULT_PLAYBACK_TERMINATORS)
     return list(value)
 
 
 def _parse_repeat(raw: str | None, errors: list[str]) -> int:
     value = (raw or "").strip()
     if not value:
-        return DEFAULT_PLAYBACK_REPEAT
-    error = positive_int_error("PLAYBACK_REPEAT", value)
+        return contract.DEFAULT_PLAYBACK_REPEAT
+    error = positive_int_error(contract.PLAYBACK_REPEAT, value)
     if error:
-        errors.append(f"{error}; using {DEFAULT_PLAYBACK_REPEAT}")
-        return DEFAULT_PLAYBACK_REPEAT
+        errors.append(f"{error}; using {contract.DEFAULT_PLAYBACK_REPEAT}")
+        return contract.DEFAULT_PLAYBACK_REPEAT
     return int(value)
 
 
@@ -357,23 +358,27 @@ def load_config(environ: Mapping[str, str]) -> Config:
     """Parse the handler settings; never raises, logs each problem at ERROR."""
     errors: list[str] = []
     catalog = _load_catalog(environ, errors)
-    welcome = (environ.get("WELCOME_PROMPT") or "").strip() or DEFAULT_WELCOME_PROMPT
-    fallback = (environ.get("FALLBACK_PROMPT") or "").strip() or DEFAULT_FALLBACK_PROMPT
+    welcome = (
+        environ.get(contract.WELCOME_PROMPT) or ""
+    ).strip() or contract.DEFAULT_WELCOME_PROMPT
+    fallback = (
+        environ.get(contract.FALLBACK_PROMPT) or ""
+    ).strip() or contract.DEFAULT_FALLBACK_PROMPT
     where, calls = "the prompt catalog", ""
     if catalog is not None and catalog.default_language is not None:
         where = f"the prompt catalog's default language {catalog.default_language!r}"
         calls = " in that language"
     for variable, name, consequence in (
-        ("WELCOME_PROMPT", welcome, f"calls{calls} will hang up"),
-        ("FALLBACK_PROMPT", fallback, f"audio failures of calls{calls} hang up without it"),
+        (contract.WELCOME_PROMPT, welcome, f"calls{calls} will hang up"),
+        (contract.FALLBACK_PROMPT, fallback, f"audio failures of calls{calls} hang up without it"),
     ):
         if catalog is not None and _missing(catalog, name):
             errors.append(f"{variable} {name!r} is not in {where}; {consequence}")
     language_by_number = _parse_language_by_number(
-        environ.get("LANGUAGE_BY_NUMBER"), catalog, errors
+        environ.get(contract.LANGUAGE_BY_NUMBER), catalog, errors
     )
-    terminators = _parse_terminators(environ.get("PLAYBACK_TERMINATORS"), errors)
-    repeat = _parse_repeat(environ.get("PLAYBACK_REPEAT"), errors)
+    terminators = _parse_terminators(environ.get(contract.PLAYBACK_TERMINATORS), errors)
+    repeat = _parse_repeat(environ.get(contract.PLAYBACK_REPEAT), errors)
     namespace = _parse_metrics_namespace(environ.get("METRICS_NAMESPACE"), errors)
     for error in errors:
         _logger().error("invalid configuration: %s", error)
