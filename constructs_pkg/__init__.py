@@ -18,7 +18,8 @@ except PackageNotFoundError:  # the source tree on sys.path without an install
 
 if TYPE_CHECKING:
     from constructs_pkg.call_monitoring import AlarmSettings, CallMonitoring
-    from constructs_pkg.prompt_bucket import CHIME_SERVICE_PRINCIPAL, PromptBucket
+    from constructs_pkg.chime_facts import CHIME_SERVICE_PRINCIPAL
+    from constructs_pkg.prompt_bucket import PromptBucket
     from constructs_pkg.prompts import Prompt, UnknownPromptError, WavPrompts
     from constructs_pkg.sip_media_application import SipMediaApplication
     from constructs_pkg.sip_message_logs import SipMessageLogs
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "AlarmSettings": "constructs_pkg.call_monitoring",
     "CallMonitoring": "constructs_pkg.call_monitoring",
-    "CHIME_SERVICE_PRINCIPAL": "constructs_pkg.prompt_bucket",
+    "CHIME_SERVICE_PRINCIPAL": "constructs_pkg.chime_facts",
     "PromptBucket": "constructs_pkg.prompt_bucket",
     "Prompt": "constructs_pkg.prompts",
     "UnknownPromptError": "constructs_pkg.prompts",

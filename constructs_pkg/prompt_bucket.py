@@ -21,9 +21,8 @@ from constructs import Construct
 
 from constructs_pkg import compliance
 from constructs_pkg._props import Problems, real_signature
+from constructs_pkg.chime_facts import CHIME_SERVICE_PRINCIPAL
 from constructs_pkg.s3_keys import key_prefix_problem, normalize_unchecked
-
-CHIME_SERVICE_PRINCIPAL = "voiceconnector.chime.amazonaws.com"
 
 SERVER_ACCESS_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
 

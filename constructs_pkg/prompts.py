@@ -43,6 +43,7 @@ from constructs_pkg.audio.wav import (
     unreadable_error,
     unreadable_on_os_error,
 )
+from constructs_pkg.chime_facts import WAV_CONTENT_TYPE
 from constructs_pkg.prompt_bucket import PromptBucket
 from constructs_pkg.runtime import catalog as runtime_catalog
 from constructs_pkg.runtime.catalog import BUCKET_ENV, CATALOG_ENV, CATALOG_FORMAT
@@ -61,7 +62,6 @@ if TYPE_CHECKING:
 PROMPT_SUFFIX = ".wav"
 # With normalize=True these are decoded too, and deployed as .wav.
 NORMALIZABLE_SUFFIXES = (".wav", ".flac", ".ogg")
-WAV_CONTENT_TYPE = "audio/wav"
 # A language folder's name: a BCP 47 tag as IVRs name them (en, en-US, zh-Hant-TW, es-419).
 LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 # How many missing prompts a language warning names before it counts the rest.

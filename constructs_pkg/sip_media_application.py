@@ -25,32 +25,17 @@ from constructs import Construct
 from constructs_pkg import compliance
 from constructs_pkg._lambda import package_function
 from constructs_pkg._props import Problems, describe, implements, real_signature
-from constructs_pkg.handlers import CHIME_NAME, E164_NUMBER
-from constructs_pkg.prompt_bucket import CHIME_SERVICE_PRINCIPAL
+from constructs_pkg.chime_facts import (
+    CHIME_NAME,
+    CHIME_SERVICE_PRINCIPAL,
+    E164_NUMBER,
+    SMA_REGIONS,
+    SMA_TYPE_REGIONS,
+)
 from constructs_pkg.prompts import UnknownPromptError, WavPrompts
 from constructs_pkg.runtime import contract
 from constructs_pkg.runtime.actions import dtmf_list_error, positive_int_error
 
-# Where SIP media applications exist (Chime SDK PSTN audio).
-SMA_REGIONS = (
-    "us-east-1",
-    "us-west-2",
-    "ca-central-1",
-    "eu-central-1",
-    "eu-west-1",
-    "eu-west-2",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-southeast-1",
-    "ap-southeast-2",
-)
-# Where CloudFormation has the AWS::Chime::SipMediaApplication type: not us-west-2, though
-# SMAs exist there (the per-region resource registries that cfn-lint 1.58 and aws-cdk-lib
-# 2.275's template validation carry agree; a deploy there fails on an unrecognized type).
-# tests/test_sip_media_application.py holds this list to cfn-lint's.
-SMA_TYPE_REGIONS = tuple(region for region in SMA_REGIONS if region != "us-west-2")
-# Where phone numbers (and so phone-number SIP rules) exist.
-PHONE_NUMBER_REGIONS = ("us-east-1", "us-west-2")
 SAMPLE_HANDLER = "runtime.handler.handler"
 # Lambda caps a function's whole environment at 4 KB; the number map leaves room for the
 # sample handler's other variables (about 300 bytes).

@@ -20,12 +20,15 @@ from constructs import Construct, IConstruct
 from constructs_pkg import compliance
 from constructs_pkg._props import Problems, describe, real_signature
 from constructs_pkg._provider import chime_api_provider
-from constructs_pkg.handlers import CHIME_NAME, E164_NUMBER, HOSTNAME, SIP_RULE_ACTIONS, SMA_ID
-from constructs_pkg.sip_media_application import (
+from constructs_pkg.chime_facts import (
+    CHIME_NAME,
+    E164_NUMBER,
     PHONE_NUMBER_REGIONS,
+    SMA_ID,
     SMA_REGIONS,
-    SipMediaApplication,
 )
+from constructs_pkg.handlers import HOSTNAME, SIP_RULE_ACTIONS
+from constructs_pkg.sip_media_application import SipMediaApplication
 
 
 @dataclass(frozen=True)

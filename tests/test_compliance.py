@@ -206,6 +206,7 @@ def test_each_provider_framework_policy_says_what_it_holds(synth: Synth) -> None
         extra = f"{framework}/inlinePolicyAddedToExecutionRole-0/Resource"
         for finding_id in INLINE_POLICY:
             assert "lambda:InvokeFunction" in synth.acknowledgments[(default, finding_id)]
-            assert "lambda:GetFunction on this construct's handler only" in (
-                synth.acknowledgments[(extra, finding_id)]
+            assert (
+                "lambda:GetFunction on this construct's handler only"
+                in (synth.acknowledgments[(extra, finding_id)])
             )

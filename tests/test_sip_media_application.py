@@ -16,9 +16,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
 from constructs_pkg import PromptBucket, SipMediaApplication, WavPrompts
+from constructs_pkg.chime_facts import SMA_REGIONS, SMA_TYPE_REGIONS
 from constructs_pkg.runtime import contract
 from constructs_pkg.runtime.catalog import BUCKET_ENV, CATALOG_ENV
-from constructs_pkg.sip_media_application import SMA_REGIONS, SMA_TYPE_REGIONS
 from tests.audio import wavgen
 from tests.conftest import cdk_json_context
 from tests.flag_matrix_app import user_function

@@ -29,14 +29,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from constructs_pkg.audio.wav import WavError, WavInfo, check_prompt
+from constructs_pkg.chime_facts import CHIME_SERVICE_PRINCIPAL as CHIME_SERVICE_PRINCIPAL
+from constructs_pkg.chime_facts import WAV_CONTENT_TYPE
 
 from .objects import ObjectStore, StoredObject
 from .policy import UnsupportedPolicyError, chime_get_object, evaluate
-
-# The same string as constructs_pkg.prompt_bucket.CHIME_SERVICE_PRINCIPAL (a test holds
-# them equal); that module imports the CDK, which the simulator must not.
-CHIME_SERVICE_PRINCIPAL = "voiceconnector.chime.amazonaws.com"
-WAV_CONTENT_TYPE = "audio/wav"
 
 INVALID_AUDIO_SOURCE = "InvalidAudioSource"
 INVALID_ACTION_PARAMETER = "InvalidActionParameter"

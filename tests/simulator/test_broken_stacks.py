@@ -21,7 +21,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3_deployment as s3deploy
 
-from constructs_pkg import CHIME_SERVICE_PRINCIPAL, PromptBucket, SipMediaApplication
+from constructs_pkg import PromptBucket, SipMediaApplication
 from constructs_pkg.simulator import rules
 from constructs_pkg.simulator.assembly import load_call_setup
 from constructs_pkg.simulator.engine import Call, CallResult, Outcome
@@ -156,10 +156,6 @@ def test_the_outside_prefix_failure_names_the_key_and_the_sma(cdk_out: Path) -> 
     first: dict[str, Any] = result.transcript.of_kind("action-failed")[0]
     assert "/audio/welcome.wav" in first["reason"]
     assert setup.sma.arn in first["reason"]
-
-
-def test_the_simulators_chime_principal_is_the_constructs() -> None:
-    assert rules.CHIME_SERVICE_PRINCIPAL == CHIME_SERVICE_PRINCIPAL
 
 
 def test_an_alias_endpoint_is_invoked_through_the_permission_of_the_alias(cdk_out: Path) -> None:

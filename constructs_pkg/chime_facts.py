@@ -1,0 +1,52 @@
+"""The Amazon Chime SDK facts the constructs, the call simulator and the tests rely on, in one
+place: who reads the prompts, what they must be labelled, where SMAs and phone numbers exist,
+and what a name or number may look like.
+
+Import-light (no CDK): the simulator and the tests import it without loading jsii. The name
+and number patterns live in ``constructs_pkg.handlers`` because the SIP rule's Lambda asset
+ships that folder alone; they are re-exported here.
+"""
+
+from __future__ import annotations
+
+from constructs_pkg.handlers import CHIME_NAME, E164_NUMBER, SMA_ID
+
+__all__ = [
+    "CHIME_NAME",
+    "CHIME_SERVICE_PRINCIPAL",
+    "E164_NUMBER",
+    "PHONE_NUMBER_REGIONS",
+    "SMA_ID",
+    "SMA_REGIONS",
+    "SMA_TYPE_REGIONS",
+    "WAV_CONTENT_TYPE",
+]
+
+CHIME_SERVICE_PRINCIPAL = "voiceconnector.chime.amazonaws.com"
+"""The principal Chime PSTN audio reads prompts (s3:GetObject) and invokes handlers as."""
+
+WAV_CONTENT_TYPE = "audio/wav"
+"""The Content-Type a WAV prompt must carry; ``aws s3 sync`` would label it audio/x-wav."""
+
+SMA_REGIONS = (
+    "us-east-1",
+    "us-west-2",
+    "ca-central-1",
+    "eu-central-1",
+    "eu-west-1",
+    "eu-west-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+)
+"""Where SIP media applications exist (Chime SDK PSTN audio)."""
+
+SMA_TYPE_REGIONS = tuple(region for region in SMA_REGIONS if region != "us-west-2")
+"""Where CloudFormation has the AWS::Chime::SipMediaApplication type: not us-west-2, though
+SMAs exist there (the per-region resource registries that cfn-lint 1.58 and aws-cdk-lib
+2.275's template validation carry agree; a deploy there fails on an unrecognized type).
+tests/test_sip_media_application.py holds this list to cfn-lint's."""
+
+PHONE_NUMBER_REGIONS = ("us-east-1", "us-west-2")
+"""Where phone numbers (and so phone-number SIP rules) exist."""
