@@ -8,20 +8,17 @@ carries only the prompt WAVs and labels them ``audio/wav``, because ``aws s3 syn
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import hashlib
 import json
 import math
 import os
 import re
 import shutil
-import stat
 import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, BinaryIO
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
@@ -36,22 +33,31 @@ from constructs_pkg.audio.wav import (
     PromptCheckError,
     WavError,
     WavInfo,
-    check_prompt,
-    non_regular_error,
-    open_prompt,
     recommendation,
-    unreadable_error,
-    unreadable_on_os_error,
 )
 from constructs_pkg.chime_facts import WAV_CONTENT_TYPE
 from constructs_pkg.prompt_bucket import PromptBucket
+from constructs_pkg.prompt_files import (
+    CACHE_FOLDER,
+    CATALOG_STAGING,
+    STAGING_FOLDER,
+    SourceFiles,
+    check_and_copy,
+    check_source_outside,
+    collisions,
+    expected_files,
+    find_prompt_files,
+    key_problems,
+    make_folder,
+    printable_path,
+    prompt_name,
+    staged_name,
+)
 from constructs_pkg.runtime import catalog as runtime_catalog
 from constructs_pkg.runtime.catalog import BUCKET_ENV, CATALOG_ENV, CATALOG_FORMAT
 from constructs_pkg.s3_keys import (
-    asset_path_problem,
     deployed_key,
     key_prefix_problem,
-    key_problem,
     normalize_key_prefix,
     prefixes_overlap,
 )
@@ -59,25 +65,16 @@ from constructs_pkg.s3_keys import (
 if TYPE_CHECKING:
     from constructs_pkg.audio.normalize import NormalizedPrompt
 
-PROMPT_SUFFIX = ".wav"
-# With normalize=True these are decoded too, and deployed as .wav.
-NORMALIZABLE_SUFFIXES = (".wav", ".flac", ".ogg")
 # A language folder's name: a BCP 47 tag as IVRs name them (en, en-US, zh-Hant-TW, es-419).
 LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 # How many missing prompts a language warning names before it counts the rest.
 _MISSING_SHOWN = 20
-_CACHE_FOLDER = ".playaudio-cache"
-_STAGING_FOLDER = ".playaudio-prompts"
-_CATALOG_STAGING = ".playaudio-catalogs"
-# What aws-cdk-lib names a staged asset in the cloud assembly.
-_ASSET_FOLDER = re.compile(r"asset\.[0-9a-f]{64}(\.zip)?")
 # The catalog layer: the file under /opt (where Lambda extracts layers), and the runtime
 # helper as a module on the layer's Python path (/opt/python).
 CATALOG_FOLDER = "playaudio/catalogs"
 LAYER_MOUNT = "/opt"
 CATALOG_MODULE = "python/playaudio_catalog.py"
 _CATALOG_HELPER = Path(__file__).resolve().parent / "runtime" / "catalog.py"
-_COPY_CHUNK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -96,15 +93,6 @@ class UnknownPromptError(LookupError):
 
     def __str__(self) -> str:
         return str(self.args[0])
-
-
-class PromptSourceError(WavError):
-    """A source entry named like a prompt that cannot be deployed as one (not a readable
-    file, or a name S3 refuses)."""
-
-
-class PromptCollisionError(WavError):
-    """Two or more source files that would be deployed to one key."""
 
 
 @real_signature
@@ -168,13 +156,13 @@ class WavPrompts(Construct):
 
         assembly = self._assembly_dir()
         files, refused = self._find_prompts(source, assembly)
-        self.staging_dir = self._own_folder(assembly, _STAGING_FOLDER, _path_digest(self))
+        self.staging_dir = self._own_folder(assembly, STAGING_FOLDER, _path_digest(self))
         infos, staged_digest = self._stage(source, files, self.staging_dir, refused)
         self._link_asset_folder(assembly, staged_digest)
         self.prompts: dict[str, Prompt] = {
-            _prompt_name(relative): Prompt(
-                name=_prompt_name(relative),
-                key=deployed_key(self.key_prefix, _staged_name(relative)),
+            prompt_name(relative): Prompt(
+                name=prompt_name(relative),
+                key=deployed_key(self.key_prefix, staged_name(relative)),
                 duration_ms=info.duration_ms,
                 sample_rate=info.sample_rate,
                 channels=info.channels,
@@ -240,7 +228,7 @@ class WavPrompts(Construct):
             folders = sorted({n.partition("/")[0] for n in self.prompts if "/" in n})
             raise ValueError(
                 f"WavPrompts '{self.node.id}': languages {', '.join(map(repr, empty))} "
-                f"{'has' if len(empty) == 1 else 'have'} no prompts in {_shown(source)}; "
+                f"{'has' if len(empty) == 1 else 'have'} no prompts in {printable_path(source)}; "
                 f"expected a top-level folder of prompts per language (found folders: "
                 f"{', '.join(folders) or 'none'})"
             )
@@ -389,7 +377,7 @@ class WavPrompts(Construct):
 
     def _stage_catalog(self) -> tuple[Path, str]:
         """The layer's folder, staged into the assembly, and the hash of what it holds."""
-        folder = self._own_folder(self._assembly_dir(), _CATALOG_STAGING, _path_digest(self))
+        folder = self._own_folder(self._assembly_dir(), CATALOG_STAGING, _path_digest(self))
         files = {
             self.catalog_path.removeprefix(f"{LAYER_MOUNT}/"): self.catalog_json().encode(),
             CATALOG_MODULE: _CATALOG_HELPER.read_bytes(),
@@ -458,25 +446,27 @@ class WavPrompts(Construct):
 
     def _find_prompts(self, source: Path, assembly: Path) -> tuple[list[Path], list[WavError]]:
         """The files to stage, and every entry refused before reading any audio."""
-        _check_source_outside(self.node.id, source, assembly)
-        found = _find_prompt_files(source, self.normalize, assembly)
+        check_source_outside(self.node.id, source, assembly)
+        found = find_prompt_files(source, self.normalize, assembly)
         self._warn_unused(source, found, self.normalize)
         if not found.prompts and not found.refused:
             raise ValueError(
-                f"WavPrompts '{self.node.id}': source_dir {_shown(source)!r} holds no prompt "
-                f"files; expected {_expected_files(self.normalize)}."
+                f"WavPrompts '{self.node.id}': source_dir {printable_path(source)!r} holds no "
+                f"prompt files; expected {expected_files(self.normalize)}."
             )
-        refused = [*found.refused, *_key_problems(self.key_prefix, source, found.prompts)]
-        refused += _collisions(source, found.prompts)
+        refused = [*found.refused, *key_problems(self.key_prefix, source, found.prompts)]
+        refused += collisions(source, found.prompts)
         refused_paths = {error.path for error in refused}
-        return [f for f in found.prompts if _shown(source / f) not in refused_paths], refused
+        return [
+            f for f in found.prompts if printable_path(source / f) not in refused_paths
+        ], refused
 
-    def _warn_unused(self, source: Path, found: _SourceFiles, normalize: bool) -> None:
+    def _warn_unused(self, source: Path, found: SourceFiles, normalize: bool) -> None:
         """A warning for each entry of the source folder that is not deployed, and why."""
         reasons = [
             (
                 found.skipped,
-                f"is not a prompt ({_expected_files(normalize)}), so it is not deployed",
+                f"is not a prompt ({expected_files(normalize)}), so it is not deployed",
             ),
             (
                 found.linked_folders,
@@ -489,7 +479,8 @@ class WavPrompts(Construct):
         for paths, reason in reasons:
             for relative in paths:
                 cdk.Annotations.of(self).add_warning_v2(
-                    "constructs-pkg:prompt-skipped", f"{_shown(source / relative)} {reason}."
+                    "constructs-pkg:prompt-skipped",
+                    f"{printable_path(source / relative)} {reason}.",
                 )
 
     def _stage(
@@ -505,28 +496,28 @@ class WavPrompts(Construct):
         errors = list(refused)
         normalize_prompt = _normalizer() if self.normalize else None
         cache = (
-            self._own_folder(self._assembly_dir(), _CACHE_FOLDER, fresh=False)
+            self._own_folder(self._assembly_dir(), CACHE_FOLDER, fresh=False)
             if self.normalize
             else None
         )
         staged = hashlib.sha256()
         made: set[Path] = {staging}  # one mkdir per folder, not one per prompt
         for relative in files:
-            name = _shown(source / relative)
-            target = staging / _staged_name(relative)
+            name = printable_path(source / relative)
+            target = staging / staged_name(relative)
             try:
                 if target.parent not in made:
-                    _make_folder(target.parent, name)
+                    make_folder(target.parent, name)
                     made.add(target.parent)
                 audio = source / relative
                 if normalize_prompt is not None:
                     assert cache is not None
                     audio = normalize_prompt(audio, cache).path
-                info, content_digest = _check_and_copy(audio, target, name)
+                info, content_digest = check_and_copy(audio, target, name)
             except WavError as error:
                 errors.append(error)
                 continue
-            staged.update(f"{_staged_name(relative)}\0{content_digest}\n".encode())
+            staged.update(f"{staged_name(relative)}\0{content_digest}\n".encode())
             infos.append(info)
             advice = None if self.normalize else recommendation(info)
             if advice:
@@ -639,61 +630,6 @@ def _check_props(
     problems.raise_if_any()
 
 
-def _check_source_outside(construct_id: str, source: Path, assembly: Path) -> None:
-    """Refuse a source folder inside the cloud assembly, which every synth rewrites."""
-    resolved = source.resolve()
-    if resolved.is_relative_to(assembly):
-        raise ValueError(
-            f"WavPrompts '{construct_id}': source_dir {_shown(source)!r} is inside the cloud "
-            f"assembly {str(assembly)!r}, which every synth rewrites; expected a folder of "
-            "your prompts outside it."
-        )
-
-
-def _key_problems(key_prefix: str, source: Path, files: list[Path]) -> list[WavError]:
-    """The files whose deployed key S3 would refuse (too long, not UTF-8, control characters)."""
-    problems: list[WavError] = []
-    for relative in files:
-        staged = _staged_name(relative)
-        problem = key_problem(deployed_key(key_prefix, staged)) or asset_path_problem(staged)
-        if problem:
-            problems.append(PromptSourceError(_shown(source / relative), problem))
-    return problems
-
-
-def _collisions(source: Path, files: list[Path]) -> list[WavError]:
-    """The files that would be deployed to one key (``a.wav`` and ``a.WAV``, ``a.flac``)."""
-    by_key: dict[str, list[Path]] = {}
-    for relative in files:
-        by_key.setdefault(_staged_name(relative), []).append(relative)
-    problems: list[WavError] = []
-    for staged, group in by_key.items():
-        # A file staged where another prompt needs a folder (x.WAV beside x.wav/y.wav).
-        for folder in PurePosixPath(staged).parents:
-            for relative in by_key.get(str(folder), []):
-                problems.append(
-                    PromptCollisionError(
-                        _shown(source / relative),
-                        f"would be deployed as {str(folder)!r}, which "
-                        f"{_shown(source / group[0])} needs as a folder; expected a prompt "
-                        "name that is no other prompt's folder. Rename one of them",
-                    )
-                )
-        if len(group) > 1:
-            for relative in group:
-                others = " and ".join(
-                    _shown(source / other) for other in group if other != relative
-                )
-                problems.append(
-                    PromptCollisionError(
-                        _shown(source / relative),
-                        f"would be deployed as {staged!r}, as would {others}; expected one "
-                        "file per prompt name. Rename or remove all but one",
-                    )
-                )
-    return problems
-
-
 # The functions bound to a catalog, by the app and the function's construct path.
 _BOUND_CATALOGS: weakref.WeakKeyDictionary[IConstruct, dict[str, WavPrompts]] = (
     weakref.WeakKeyDictionary()
@@ -762,180 +698,6 @@ def _same_bucket(first: PromptBucket, second: PromptBucket) -> bool:
 def _bucket_label(prompts: WavPrompts) -> str:
     name = prompts.prompt_bucket.bucket.bucket_name
     return prompts.prompt_bucket.bucket.node.path if cdk.Token.is_unresolved(name) else name
-
-
-@dataclass
-class _SourceFiles:
-    """What a walk of the source folder found, each list relative to it and sorted."""
-
-    prompts: list[Path] = field(default_factory=list)
-    skipped: list[Path] = field(default_factory=list)
-    linked_folders: list[Path] = field(default_factory=list)
-    assemblies: list[Path] = field(default_factory=list)
-    refused: list[WavError] = field(default_factory=list)
-
-
-def _find_prompt_files(source: Path, normalize: bool, assembly: Path) -> _SourceFiles:
-    """Walk ``source`` without following links to folders; dotfiles are ignored.
-
-    A prompt is a regular file (or a link to one) with a prompt suffix. Anything else
-    named like a prompt (a broken or looping link, a FIFO that would block the synth, a
-    device) is refused; other entries are skipped with a warning, and so is a cloud
-    assembly found inside (the synth's own output, or another one).
-    """
-    suffixes = NORMALIZABLE_SUFFIXES if normalize else (PROMPT_SUFFIX,)
-    found = _SourceFiles()
-    folders = [Path()]
-    while folders:
-        folder = folders.pop()
-        try:
-            entries = list(os.scandir(source / folder))
-        except OSError as error:
-            found.refused.append(
-                PromptSourceError(
-                    _shown(source / folder),
-                    f"cannot be read ({error.strerror}); expected a readable folder",
-                )
-            )
-            continue
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            relative = folder / entry.name
-            path = source / relative
-            if entry.is_dir(follow_symlinks=False):
-                if _is_assembly(path, assembly):
-                    found.assemblies.append(relative)
-                else:
-                    folders.append(relative)
-                continue
-            named_prompt = path.suffix.lower() in suffixes
-            try:
-                mode = path.stat().st_mode
-            except OSError as error:
-                target = os.readlink(path) if entry.is_symlink() else None
-                if named_prompt and target is not None:
-                    found.refused.append(
-                        PromptSourceError(
-                            _shown(path),
-                            f"is a link to {target!r}, which cannot be opened "
-                            f"({error.strerror}); expected a link to a readable file",
-                        )
-                    )
-                elif named_prompt:
-                    found.refused.append(unreadable_error(_shown(path), error))
-                else:
-                    found.skipped.append(relative)
-                continue
-            if stat.S_ISDIR(mode):
-                found.linked_folders.append(relative)
-            elif not named_prompt:
-                found.skipped.append(relative)
-            elif (not_a_file := non_regular_error(_shown(path), mode)) is not None:
-                found.refused.append(not_a_file)
-            else:
-                found.prompts.append(relative)
-    for paths in (found.prompts, found.skipped, found.linked_folders, found.assemblies):
-        paths.sort()
-    return found
-
-
-def _is_assembly(folder: Path, assembly: Path) -> bool:
-    """This synth's own output folder, or any folder that holds a cloud assembly, finished
-    (manifest.json and cdk.out) or not (a synth that stopped leaves asset.<hash> folders)."""
-    if folder.resolve() == assembly:
-        return True
-    if (folder / "manifest.json").is_file() and (folder / "cdk.out").is_file():
-        return True
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return False
-    return any(
-        name in (_STAGING_FOLDER, _CACHE_FOLDER, _CATALOG_STAGING)
-        or _ASSET_FOLDER.fullmatch(name) is not None
-        for name in names
-    )
-
-
-def _expected_files(normalize: bool) -> str:
-    if normalize:
-        return "files ending in .wav, .flac or .ogg (any case)"
-    return "files ending in .wav (any case)"
-
-
-def _prompt_name(relative: Path) -> str:
-    return relative.with_suffix("").as_posix()
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _staged_name(relative: Path) -> str:
-    """The deployed file name: the same path, with a lower-case .wav suffix (cached: each
-    prompt's is asked for by the key checks, the collision check, staging and the catalog)."""
-    return relative.with_suffix(PROMPT_SUFFIX).as_posix()
-
-
-def _make_folder(folder: Path, name: str) -> None:
-    """The staging folder a prompt goes into; a file in its way is named, not a traceback."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise PromptCollisionError(
-            name,
-            f"its staging folder {str(folder)!r} cannot be made ({error.strerror}): another "
-            "prompt is staged where it needs a folder; expected prompt names that are no "
-            "other prompt's folder",
-        ) from error
-
-
-def _check_and_copy(audio: Path, target: Path, name: str) -> tuple[WavInfo, str]:
-    """Check ``audio`` and copy the bytes checked into ``target``, which must not exist.
-
-    One open file serves both, so a file changed between check and copy cannot slip
-    through; opening never blocks (a FIFO swapped in is refused, not waited on), and the
-    exclusive create never writes through a link or onto a file already staged.
-    Returns the info and the SHA-256 of the bytes; errors name ``name``, the user's file.
-    """
-    try:
-        with open_prompt(audio) as f, unreadable_on_os_error(str(audio)):
-            info = check_prompt(f)
-            f.seek(0)
-            digest, copied = _copy_exclusive(f, target, name)
-    except WavError as error:
-        raise type(error)(name, error.reason) from None
-    if copied != info.file_bytes:
-        raise PromptSourceError(
-            name,
-            f"changed while the synth read it ({info.file_bytes} bytes checked, {copied} "
-            "copied); expected it to stay unchanged during the synth. Synthesize again",
-        )
-    return dataclasses.replace(info, path=name), digest
-
-
-def _copy_exclusive(f: BinaryIO, target: Path, name: str) -> tuple[str, int]:
-    """Copy ``f`` into a new file ``target``; its SHA-256 and the bytes copied."""
-    digest = hashlib.sha256()
-    copied = 0
-    try:
-        out = open(target, "xb")  # noqa: SIM115 - closed below, after the exclusive create
-    except FileExistsError:
-        raise PromptCollisionError(
-            name,
-            f"its staged copy {str(target)!r} exists already: another prompt's name differs "
-            "only in case, and the cloud assembly's file system ignores case; expected names "
-            "that differ in more than case",
-        ) from None
-    with out:
-        while chunk := f.read(_COPY_CHUNK_BYTES):
-            out.write(chunk)
-            digest.update(chunk)
-            copied += len(chunk)
-    return digest.hexdigest(), copied
-
-
-def _shown(path: Path) -> str:
-    """``path`` as printable text: bytes that are not UTF-8 as \\x escapes."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _path_digest(construct: Construct) -> str:
