@@ -207,10 +207,10 @@ def _seconds(*, allow_zero: bool) -> Callable[[str], float]:
 
 
 def _phone_number(what: str) -> Callable[[str], str]:
-    """An argparse type: an E.164 number (the engine's rule, imported only when used)."""
+    """An argparse type: an E.164 number (call_options' rule, imported only when used)."""
 
     def phone_number(text: str) -> str:
-        from .engine import check_phone_number
+        from .call_options import check_phone_number
 
         try:
             return check_phone_number(text, what)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from PIL import ImageDraw, ImageFont
 
-    from .engine import CallResult
+    from .results import CallResult
 
 WIDTH = 1280
 LEFT = 130
