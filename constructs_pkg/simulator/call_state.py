@@ -16,6 +16,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from constructs_pkg.runtime.events import participant
+
 from . import rules
 from .assembly import CallSetup
 from .call_options import CallOptions
@@ -104,16 +106,15 @@ class CallState(ABC):
         self._errors_seen = 0
         self._last_call: dict[str, Any] = {}
         self.metrics: dict[str, float] = {}  # what the handler counted over the whole call
-        direction = "Outbound" if self.options.outbound else "Inbound"
         caller_number, sma_number = self.options.caller_number, self.options.sma_number
-        self.participant: dict[str, Any] = {
-            "CallId": standin_uuid(setup.sma.id, "call", "LEG-A"),
-            "ParticipantTag": "LEG-A",
-            "To": sma_number if not self.options.outbound else caller_number,
-            "From": caller_number if not self.options.outbound else sma_number,
-            "Direction": direction,
-            "StartTimeInMilliseconds": str(_EPOCH_MS),
-        }
+        outbound = self.options.outbound
+        self.participant = participant(
+            standin_uuid(setup.sma.id, "call", "LEG-A"),
+            to=caller_number if outbound else sma_number,
+            from_=sma_number if outbound else caller_number,
+            direction="Outbound" if outbound else "Inbound",
+            start_ms=str(_EPOCH_MS),
+        )
         self.transaction_id = standin_uuid(setup.sma.id, "transaction")
 
     @property

@@ -15,7 +15,6 @@ from typing import Any
 
 from constructs_pkg.runtime.actions import (
     MAX_TRANSACTION_ATTRIBUTES,
-    SCHEMA_VERSION,
     validate_response,
 )
 from constructs_pkg.runtime.events import (
@@ -24,6 +23,9 @@ from constructs_pkg.runtime.events import (
     INVALID_LAMBDA_RESPONSE,
     NEW_OUTBOUND_CALL,
     RINGING,
+    SCHEMA_VERSION,
+    call_details,
+    invocation_event,
 )
 
 from . import rules
@@ -75,28 +77,22 @@ class Invocations(CallState):
         top_level: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         setup = self.setup
-        details: dict[str, Any] = {"TransactionId": self.transaction_id}
-        if self.attributes:
-            details["TransactionAttributes"] = dict(self.attributes)
-        details.update(
-            {
-                "AwsAccountId": setup.sma.account,
-                "AwsRegion": setup.sma.region,
-                self.options.readings["smaIdField"]: setup.sma.id,
-                "Participants": [copy.deepcopy(self.participant)],
-            }
+        details = call_details(
+            self.transaction_id,
+            attributes=dict(self.attributes) if self.attributes else None,
+            account=setup.sma.account,
+            region=setup.sma.region,
+            sma_id=setup.sma.id,
+            sma_id_field=self.options.readings["smaIdField"],
+            participants=[copy.deepcopy(self.participant)],
         )
-        event: dict[str, Any] = {
-            "SchemaVersion": SCHEMA_VERSION,
-            "Sequence": self.sequence,
-            "InvocationEventType": event_type,
-        }
-        if action_data is not None:
-            event["ActionData"] = copy.deepcopy(dict(action_data))
-        event["CallDetails"] = details
-        if top_level:
-            event.update(top_level)
-        return event
+        return invocation_event(
+            event_type,
+            self.sequence,
+            details,
+            copy.deepcopy(dict(action_data)) if action_data is not None else None,
+            dict(top_level) if top_level else None,
+        )
 
     def _invoke(
         self,

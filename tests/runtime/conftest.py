@@ -23,6 +23,8 @@ PACKAGE_PARENT = Path(__file__).resolve().parents[2] / "constructs_pkg"
 if str(PACKAGE_PARENT) not in sys.path:
     sys.path.insert(0, str(PACKAGE_PARENT))
 
+from runtime import events  # noqa: E402 -- the asset folder's package, once it is on the path
+
 BUCKET = "chime-prompts-123456789012"
 CALL_ID = "6a7d6ac6-8b1e-4b8f-9a1e-1b2c3d4e5f60"
 TRANSACTION_ID = "0e3f6b0a-4c3e-4d1a-9f4e-7c5d2b8a9e10"
@@ -57,27 +59,23 @@ def call_details(
     transaction_attributes: dict[str, str] | None = None, direction: str = "Inbound"
 ) -> dict[str, Any]:
     """CallDetails as the SIP media application sends them for a one-leg call."""
-    details: dict[str, Any] = {
-        "TransactionId": TRANSACTION_ID,
-        "AwsAccountId": "123456789012",
-        "AwsRegion": "us-east-1",
-        "SipRuleId": "aafbd402-b7a2-4992-92f8-496b4563c492",
-        "SipMediaApplicationId": "e88f4e49-dd21-4a3f-b538-bc84eae11505",
-        "Participants": [
-            {
-                "CallId": CALL_ID,
-                "ParticipantTag": "LEG-A",
-                "To": "+12065550100",
-                "From": "+15105550101",
-                "Direction": direction,
-                "StartTimeInMilliseconds": "1700000000000",
-                "Status": "Connected",
-            }
-        ],
-    }
-    if transaction_attributes is not None:
-        details["TransactionAttributes"] = transaction_attributes
-    return details
+    leg_a = events.participant(
+        CALL_ID,
+        to="+12065550100",
+        from_="+15105550101",
+        direction=direction,
+        start_ms="1700000000000",
+        status="Connected",
+    )
+    return events.call_details(
+        TRANSACTION_ID,
+        account="123456789012",
+        region="us-east-1",
+        sip_rule_id="aafbd402-b7a2-4992-92f8-496b4563c492",
+        sma_id="e88f4e49-dd21-4a3f-b538-bc84eae11505",
+        participants=[leg_a],
+        attributes=transaction_attributes,
+    )
 
 
 @pytest.fixture
@@ -91,14 +89,8 @@ def make_event() -> Callable[..., dict[str, Any]]:
         sequence: int = 2,
         direction: str = "Inbound",
     ) -> dict[str, Any]:
-        event: dict[str, Any] = {
-            "SchemaVersion": "1.0",
-            "Sequence": sequence,
-            "InvocationEventType": event_type,
-            "CallDetails": call_details(attributes, direction),
-        }
-        if action_data is not None:
-            event["ActionData"] = action_data
-        return event
+        return events.invocation_event(
+            event_type, sequence, call_details(attributes, direction), action_data
+        )
 
     return factory
