@@ -25,10 +25,9 @@ def _load_runtime_events() -> ModuleType:
 
 
 _events = _load_runtime_events()
+CALL_ID = _events.EXAMPLE_CALL_ID
 
 BUCKET = "playaudiostack-promptsbucket-1a2b3c4d5e6f"
-CALL_ID = "6a7d6ac6-8b1e-4b8f-9a1e-1b2c3d4e5f60"
-TRANSACTION_ID = "0e3f6b0a-4c3e-4d1a-9f4e-7c5d2b8a9e10"
 PROMPT_NAMES = ("error", "goodbye", "welcome")
 
 
@@ -66,27 +65,6 @@ def handler_environment(folder: Path, extra_prompts: int = 0) -> dict[str, str]:
     }
 
 
-def _details(attributes: dict[str, str] | None = None) -> dict[str, Any]:
-    leg_a = _events.participant(
-        CALL_ID,
-        to="+12065550100",
-        from_="+15105550101",
-        direction="Inbound",
-        start_ms="1700000000000",
-        status="Connected",
-    )
-    details: dict[str, Any] = _events.call_details(
-        TRANSACTION_ID,
-        account="123456789012",
-        region="us-east-1",
-        sip_rule_id="aafbd402-b7a2-4992-92f8-496b4563c492",
-        sma_id="e88f4e49-dd21-4a3f-b538-bc84eae11505",
-        participants=[leg_a],
-        attributes=attributes,
-    )
-    return details
-
-
 def _welcome_action() -> dict[str, Any]:
     return {
         "Type": "PlayAudio",
@@ -106,15 +84,19 @@ def events() -> dict[str, dict[str, Any]]:
     failed.update(ErrorType="InvalidAudioSource", ErrorMessage="Audio Source parameter is invalid.")
     event = _events.invocation_event
     return {
-        _events.NEW_INBOUND_CALL: event(_events.NEW_INBOUND_CALL, 1, _details()),
-        _events.ACTION_SUCCESSFUL: event(
-            _events.ACTION_SUCCESSFUL, 2, _details(), _welcome_action()
+        _events.NEW_INBOUND_CALL: event(
+            _events.NEW_INBOUND_CALL, 1, _events.example_call_details()
         ),
-        _events.ACTION_FAILED: event(_events.ACTION_FAILED, 2, _details(), failed),
+        _events.ACTION_SUCCESSFUL: event(
+            _events.ACTION_SUCCESSFUL, 2, _events.example_call_details(), _welcome_action()
+        ),
+        _events.ACTION_FAILED: event(
+            _events.ACTION_FAILED, 2, _events.example_call_details(), failed
+        ),
         _events.HANGUP: event(
             _events.HANGUP,
             4,
-            _details(),
+            _events.example_call_details(),
             {
                 "Type": "Hangup",
                 "Parameters": {
@@ -131,7 +113,7 @@ def update_event(prompt: str = "goodbye") -> dict[str, Any]:
     """CALL_UPDATE_REQUESTED asking to play ``prompt`` by name: a catalog lookup per call."""
     arguments = {"Type": "CallUpdateRequest", "Parameters": {"Arguments": {"prompt": prompt}}}
     event: dict[str, Any] = _events.invocation_event(
-        _events.CALL_UPDATE_REQUESTED, 3, _details(), arguments
+        _events.CALL_UPDATE_REQUESTED, 3, _events.example_call_details(), arguments
     )
     return event
 

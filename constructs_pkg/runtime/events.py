@@ -1,7 +1,8 @@
 """SIP media application invocation events: their type names, builders, and tolerant parsing.
 
 The event-type names and the builders (:func:`participant`,
-:func:`call_details`, :func:`invocation_event`) are the one copy that the
+:func:`call_details`, :func:`invocation_event`, and :func:`example_call_details`
+for tests and benchmarks) are the one copy that the
 handler, the simulator, the bench and the tests use. This module imports
 nothing from the package, so the bench's other interpreters can load it by
 its path.
@@ -94,6 +95,34 @@ def call_details(
     details[sma_id_field] = sma_id
     details["Participants"] = participants
     return details
+
+
+# A one-leg inbound call with fixed stand-in ids, for the tests and benchmarks of handlers.
+EXAMPLE_CALL_ID = "6a7d6ac6-8b1e-4b8f-9a1e-1b2c3d4e5f60"
+EXAMPLE_TRANSACTION_ID = "0e3f6b0a-4c3e-4d1a-9f4e-7c5d2b8a9e10"
+
+
+def example_call_details(
+    attributes: dict[str, str] | None = None, direction: str = "Inbound"
+) -> dict[str, Any]:
+    """``CallDetails`` of that example call (LEG-A connected), ``attributes`` if not None."""
+    leg_a = participant(
+        EXAMPLE_CALL_ID,
+        to="+12065550100",
+        from_="+15105550101",
+        direction=direction,
+        start_ms="1700000000000",
+        status="Connected",
+    )
+    return call_details(
+        EXAMPLE_TRANSACTION_ID,
+        account="123456789012",
+        region="us-east-1",
+        sip_rule_id="aafbd402-b7a2-4992-92f8-496b4563c492",
+        sma_id="e88f4e49-dd21-4a3f-b538-bc84eae11505",
+        participants=[leg_a],
+        attributes=attributes,
+    )
 
 
 def invocation_event(

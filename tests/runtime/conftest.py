@@ -26,8 +26,8 @@ if str(PACKAGE_PARENT) not in sys.path:
 from runtime import events  # noqa: E402 -- the asset folder's package, once it is on the path
 
 BUCKET = "chime-prompts-123456789012"
-CALL_ID = "6a7d6ac6-8b1e-4b8f-9a1e-1b2c3d4e5f60"
-TRANSACTION_ID = "0e3f6b0a-4c3e-4d1a-9f4e-7c5d2b8a9e10"
+CALL_ID = events.EXAMPLE_CALL_ID
+TRANSACTION_ID = events.EXAMPLE_TRANSACTION_ID
 CATALOG = {
     "format": "playaudio-catalog/2",
     "catalog": "TestStack/Prompts",
@@ -55,29 +55,6 @@ def write_catalog(document: dict[str, Any]) -> str:
 ENV = {"PROMPTS_BUCKET": BUCKET, "PROMPT_CATALOG": write_catalog(CATALOG)}
 
 
-def call_details(
-    transaction_attributes: dict[str, str] | None = None, direction: str = "Inbound"
-) -> dict[str, Any]:
-    """CallDetails as the SIP media application sends them for a one-leg call."""
-    leg_a = events.participant(
-        CALL_ID,
-        to="+12065550100",
-        from_="+15105550101",
-        direction=direction,
-        start_ms="1700000000000",
-        status="Connected",
-    )
-    return events.call_details(
-        TRANSACTION_ID,
-        account="123456789012",
-        region="us-east-1",
-        sip_rule_id="aafbd402-b7a2-4992-92f8-496b4563c492",
-        sma_id="e88f4e49-dd21-4a3f-b538-bc84eae11505",
-        participants=[leg_a],
-        attributes=transaction_attributes,
-    )
-
-
 @pytest.fixture
 def make_event() -> Callable[..., dict[str, Any]]:
     """Factory for invocation events: make_event(type, action_data=None, attributes=None)."""
@@ -89,8 +66,7 @@ def make_event() -> Callable[..., dict[str, Any]]:
         sequence: int = 2,
         direction: str = "Inbound",
     ) -> dict[str, Any]:
-        return events.invocation_event(
-            event_type, sequence, call_details(attributes, direction), action_data
-        )
+        details = events.example_call_details(attributes, direction)
+        return events.invocation_event(event_type, sequence, details, action_data)
 
     return factory
