@@ -245,7 +245,8 @@ def _fail(message: str, status: int) -> int:
 
 
 def _call(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    from .assembly import AssemblyError, load_call_setup
+    from .assembly import load_call_setup
+    from .cloud_assembly import AssemblyError
     from .engine import Call, CallOptions, parse_keys, parse_update, write_outputs
     from .readings import Readings
     from .scenario import Scenario, ScenarioError
