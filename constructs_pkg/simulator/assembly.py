@@ -1,4 +1,4 @@
-"""Read a synthesized cloud assembly (cdk.out) as JSON: the SMA, its Lambda, the prompts.
+"""Find the call in a synthesized cloud assembly (cdk.out): the SMA, its Lambda, the prompts.
 
 No CDK import: ``manifest.json`` names the stacks (nested assemblies of
 stages included), each stack's template and asset manifest say where the
