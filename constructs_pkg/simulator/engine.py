@@ -95,8 +95,6 @@ from .call_options import (
     SMA_NUMBER,
     CallOptions,
     CallUpdate,
-    KeyPress,
-    check_phone_number,
     parse_keys,
     parse_update,
 )
@@ -117,9 +115,7 @@ __all__ = [
     "CallOptions",
     "CallResult",
     "CallUpdate",
-    "KeyPress",
     "Outcome",
-    "check_phone_number",
     "parse_keys",
     "parse_update",
     "write_outputs",
