@@ -1,18 +1,33 @@
 """The four invocation events the handler benchmarks use, the configuration, a fake context.
 
 Stdlib only: the cold-start and per-event children import it from the Powertools
-venv's interpreter too.
+venv's interpreter too. So the event builders and names are loaded by path from
+``constructs_pkg/runtime/events.py`` (which imports nothing from the package),
+not imported through ``constructs_pkg`` (whose ``__init__`` imports aws_cdk).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+
+def _load_runtime_events() -> ModuleType:
+    path = Path(__file__).resolve().parents[1] / "constructs_pkg" / "runtime" / "events.py"
+    spec = importlib.util.spec_from_file_location("_bench_runtime_events", path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_events = _load_runtime_events()
+CALL_ID = _events.EXAMPLE_CALL_ID
+
 BUCKET = "playaudiostack-promptsbucket-1a2b3c4d5e6f"
-CALL_ID = "6a7d6ac6-8b1e-4b8f-9a1e-1b2c3d4e5f60"
-TRANSACTION_ID = "0e3f6b0a-4c3e-4d1a-9f4e-7c5d2b8a9e10"
 PROMPT_NAMES = ("error", "goodbye", "welcome")
 
 
@@ -50,30 +65,6 @@ def handler_environment(folder: Path, extra_prompts: int = 0) -> dict[str, str]:
     }
 
 
-def _details(attributes: dict[str, str] | None = None) -> dict[str, Any]:
-    details: dict[str, Any] = {
-        "TransactionId": TRANSACTION_ID,
-        "AwsAccountId": "123456789012",
-        "AwsRegion": "us-east-1",
-        "SipRuleId": "aafbd402-b7a2-4992-92f8-496b4563c492",
-        "SipMediaApplicationId": "e88f4e49-dd21-4a3f-b538-bc84eae11505",
-        "Participants": [
-            {
-                "CallId": CALL_ID,
-                "ParticipantTag": "LEG-A",
-                "To": "+12065550100",
-                "From": "+15105550101",
-                "Direction": "Inbound",
-                "StartTimeInMilliseconds": "1700000000000",
-                "Status": "Connected",
-            }
-        ],
-    }
-    if attributes is not None:
-        details["TransactionAttributes"] = attributes
-    return details
-
-
 def _welcome_action() -> dict[str, Any]:
     return {
         "Type": "PlayAudio",
@@ -91,32 +82,22 @@ def events() -> dict[str, dict[str, Any]]:
     """The benchmarked events, by name, as the SIP media application sends them."""
     failed = _welcome_action()
     failed.update(ErrorType="InvalidAudioSource", ErrorMessage="Audio Source parameter is invalid.")
+    event = _events.invocation_event
     return {
-        "NEW_INBOUND_CALL": {
-            "SchemaVersion": "1.0",
-            "Sequence": 1,
-            "InvocationEventType": "NEW_INBOUND_CALL",
-            "CallDetails": _details(),
-        },
-        "ACTION_SUCCESSFUL": {
-            "SchemaVersion": "1.0",
-            "Sequence": 2,
-            "InvocationEventType": "ACTION_SUCCESSFUL",
-            "ActionData": _welcome_action(),
-            "CallDetails": _details(),
-        },
-        "ACTION_FAILED": {
-            "SchemaVersion": "1.0",
-            "Sequence": 2,
-            "InvocationEventType": "ACTION_FAILED",
-            "ActionData": failed,
-            "CallDetails": _details(),
-        },
-        "HANGUP": {
-            "SchemaVersion": "1.0",
-            "Sequence": 4,
-            "InvocationEventType": "HANGUP",
-            "ActionData": {
+        _events.NEW_INBOUND_CALL: event(
+            _events.NEW_INBOUND_CALL, 1, _events.example_call_details()
+        ),
+        _events.ACTION_SUCCESSFUL: event(
+            _events.ACTION_SUCCESSFUL, 2, _events.example_call_details(), _welcome_action()
+        ),
+        _events.ACTION_FAILED: event(
+            _events.ACTION_FAILED, 2, _events.example_call_details(), failed
+        ),
+        _events.HANGUP: event(
+            _events.HANGUP,
+            4,
+            _events.example_call_details(),
+            {
                 "Type": "Hangup",
                 "Parameters": {
                     "SipResponseCode": "0",
@@ -124,23 +105,17 @@ def events() -> dict[str, dict[str, Any]]:
                     "ParticipantTag": "LEG-A",
                 },
             },
-            "CallDetails": _details(),
-        },
+        ),
     }
 
 
 def update_event(prompt: str = "goodbye") -> dict[str, Any]:
     """CALL_UPDATE_REQUESTED asking to play ``prompt`` by name: a catalog lookup per call."""
-    return {
-        "SchemaVersion": "1.0",
-        "Sequence": 3,
-        "InvocationEventType": "CALL_UPDATE_REQUESTED",
-        "ActionData": {
-            "Type": "CallUpdateRequest",
-            "Parameters": {"Arguments": {"prompt": prompt}},
-        },
-        "CallDetails": _details(),
-    }
+    arguments = {"Type": "CallUpdateRequest", "Parameters": {"Arguments": {"prompt": prompt}}}
+    event: dict[str, Any] = _events.invocation_event(
+        _events.CALL_UPDATE_REQUESTED, 3, _events.example_call_details(), arguments
+    )
+    return event
 
 
 class FakeContext:

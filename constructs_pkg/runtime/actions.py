@@ -30,14 +30,14 @@ Serialization choices:
 
 from __future__ import annotations
 
+from .events import SCHEMA_VERSION
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
     from typing import Any
 
     Checker = Callable[[str, object], "str | None"]
-
-SCHEMA_VERSION = "1.0"
 
 ACTION_PLAY_AUDIO = "PlayAudio"
 ACTION_PLAY_AUDIO_AND_GET_DIGITS = "PlayAudioAndGetDigits"

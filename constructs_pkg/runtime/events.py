@@ -1,4 +1,11 @@
-"""Tolerant parsing of SIP media application invocation events.
+"""SIP media application invocation events: their type names, builders, and tolerant parsing.
+
+The event-type names and the builders (:func:`participant`,
+:func:`call_details`, :func:`invocation_event`, and :func:`example_call_details`
+for tests and benchmarks) are the one copy that the
+handler, the simulator, the bench and the tests use. This module imports
+nothing from the package, so the bench's other interpreters can load it by
+its path.
 
 :class:`InvocationEvent` never raises: any JSON-like input (None, lists,
 strings, objects with fields of the wrong type) yields an event whose missing
@@ -10,6 +17,9 @@ from __future__ import annotations
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+# The version every event and every response carries (invoke-on-call-leg).
+SCHEMA_VERSION = "1.0"
 
 NEW_INBOUND_CALL = "NEW_INBOUND_CALL"
 NEW_OUTBOUND_CALL = "NEW_OUTBOUND_CALL"
@@ -36,6 +46,105 @@ EVENT_TYPES = (
     INVALID_LAMBDA_RESPONSE,
     HANGUP,
 )
+
+
+def participant(
+    call_id: str,
+    *,
+    to: str,
+    from_: str,
+    direction: str,
+    start_ms: str,
+    status: str | None = None,
+    tag: str = "LEG-A",
+) -> dict[str, Any]:
+    """One entry of ``CallDetails.Participants``; ``Status`` only when given."""
+    entry: dict[str, Any] = {
+        "CallId": call_id,
+        "ParticipantTag": tag,
+        "To": to,
+        "From": from_,
+        "Direction": direction,
+        "StartTimeInMilliseconds": start_ms,
+    }
+    if status is not None:
+        entry["Status"] = status
+    return entry
+
+
+def call_details(
+    transaction_id: str,
+    *,
+    account: str,
+    region: str,
+    sma_id: str,
+    participants: list[dict[str, Any]],
+    attributes: dict[str, str] | None = None,
+    sma_id_field: str = "SipMediaApplicationId",
+    sip_rule_id: str | None = None,
+) -> dict[str, Any]:
+    """``CallDetails``: ``TransactionAttributes`` only when not None, ``SipRuleId`` only
+    when given; the SMA's id under ``sma_id_field`` (pages name it two ways)."""
+    details: dict[str, Any] = {"TransactionId": transaction_id}
+    if attributes is not None:
+        details["TransactionAttributes"] = attributes
+    details["AwsAccountId"] = account
+    details["AwsRegion"] = region
+    if sip_rule_id is not None:
+        details["SipRuleId"] = sip_rule_id
+    details[sma_id_field] = sma_id
+    details["Participants"] = participants
+    return details
+
+
+# A one-leg inbound call with fixed stand-in ids, for the tests and benchmarks of handlers.
+EXAMPLE_CALL_ID = "6a7d6ac6-8b1e-4b8f-9a1e-1b2c3d4e5f60"
+EXAMPLE_TRANSACTION_ID = "0e3f6b0a-4c3e-4d1a-9f4e-7c5d2b8a9e10"
+
+
+def example_call_details(
+    attributes: dict[str, str] | None = None, direction: str = "Inbound"
+) -> dict[str, Any]:
+    """``CallDetails`` of that example call (LEG-A connected), ``attributes`` if not None."""
+    leg_a = participant(
+        EXAMPLE_CALL_ID,
+        to="+12065550100",
+        from_="+15105550101",
+        direction=direction,
+        start_ms="1700000000000",
+        status="Connected",
+    )
+    return call_details(
+        EXAMPLE_TRANSACTION_ID,
+        account="123456789012",
+        region="us-east-1",
+        sip_rule_id="aafbd402-b7a2-4992-92f8-496b4563c492",
+        sma_id="e88f4e49-dd21-4a3f-b538-bc84eae11505",
+        participants=[leg_a],
+        attributes=attributes,
+    )
+
+
+def invocation_event(
+    event_type: str,
+    sequence: int,
+    details: dict[str, Any],
+    action_data: dict[str, Any] | None = None,
+    top_level: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An invocation event as the SMA sends it; ``top_level`` fields (INVALID_LAMBDA_RESPONSE's
+    ``ErrorType``/``ErrorMessage`` under one reading) come last."""
+    event: dict[str, Any] = {
+        "SchemaVersion": SCHEMA_VERSION,
+        "Sequence": sequence,
+        "InvocationEventType": event_type,
+    }
+    if action_data is not None:
+        event["ActionData"] = action_data
+    event["CallDetails"] = details
+    if top_level:
+        event.update(top_level)
+    return event
 
 
 def _object(value: object) -> dict[str, Any]:

@@ -207,10 +207,10 @@ def _seconds(*, allow_zero: bool) -> Callable[[str], float]:
 
 
 def _phone_number(what: str) -> Callable[[str], str]:
-    """An argparse type: an E.164 number (the engine's rule, imported only when used)."""
+    """An argparse type: an E.164 number (call_options' rule, imported only when used)."""
 
     def phone_number(text: str) -> str:
-        from .engine import check_phone_number
+        from .call_options import check_phone_number
 
         try:
             return check_phone_number(text, what)
@@ -245,7 +245,8 @@ def _fail(message: str, status: int) -> int:
 
 
 def _call(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    from .assembly import AssemblyError, load_call_setup
+    from .assembly import load_call_setup
+    from .cloud_assembly import AssemblyError
     from .engine import Call, CallOptions, parse_keys, parse_update, write_outputs
     from .readings import Readings
     from .scenario import Scenario, ScenarioError

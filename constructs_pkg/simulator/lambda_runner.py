@@ -46,7 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .assembly import AssemblyError, Function
+from .assembly import Function
+from .cloud_assembly import AssemblyError
 
 WORKER = Path(__file__).with_name("_lambda_worker.py")
 LAYER_MOUNT = "/opt"

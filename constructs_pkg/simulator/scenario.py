@@ -70,16 +70,10 @@ from pathlib import Path
 from typing import Any
 
 from .assembly import CallSetup
-from .engine import (
-    CallOptions,
-    CallResult,
-    CallUpdate,
-    Outcome,
-    check_phone_number,
-    parse_keys,
-)
+from .call_options import CallOptions, CallUpdate, check_phone_number, parse_keys
 from .jsonfile import JsonFileError, describe, read_json
 from .readings import Readings
+from .results import CallResult, Outcome
 
 _TOP = {"name", "description", "call", "bucket", "readings", "environment", "expect"}
 _CALL = {"direction", "keys", "hangupAt", "callerNumber", "smaNumber", "updates"}

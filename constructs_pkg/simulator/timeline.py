@@ -15,10 +15,12 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from constructs_pkg.runtime.events import ACTION_FAILED, HANGUP, INVALID_LAMBDA_RESPONSE
+
 if TYPE_CHECKING:
     from PIL import ImageDraw, ImageFont
 
-    from .engine import CallResult
+    from .results import CallResult
 
 WIDTH = 1280
 LEFT = 130
@@ -41,7 +43,7 @@ COLORS = {
     "key-ignored": (173, 181, 189),
 }
 _ERROR_KINDS = ("invocation-error", "rejected", "action-failed")
-_ERROR_EVENTS = ("ACTION_FAILED", "INVALID_LAMBDA_RESPONSE")
+_ERROR_EVENTS = (ACTION_FAILED, INVALID_LAMBDA_RESPONSE)
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
@@ -149,7 +151,7 @@ def _draw_handler_lane(
         if kind == "event":
             label = f"{record['seq']} {record['type']}"
             color = COLORS["error"] if record["type"] in _ERROR_EVENTS else COLORS["event"]
-            if record["type"] == "HANGUP":
+            if record["type"] == HANGUP:
                 color = COLORS["hangup"]
             answer = "<- " + _shorten(answers.get(record["seq"], "(no answer)"), 60)
         elif kind == "invocation-error":

@@ -23,9 +23,11 @@ PACKAGE_PARENT = Path(__file__).resolve().parents[2] / "constructs_pkg"
 if str(PACKAGE_PARENT) not in sys.path:
     sys.path.insert(0, str(PACKAGE_PARENT))
 
+from runtime import events  # noqa: E402 -- the asset folder's package, once it is on the path
+
 BUCKET = "chime-prompts-123456789012"
-CALL_ID = "6a7d6ac6-8b1e-4b8f-9a1e-1b2c3d4e5f60"
-TRANSACTION_ID = "0e3f6b0a-4c3e-4d1a-9f4e-7c5d2b8a9e10"
+CALL_ID = events.EXAMPLE_CALL_ID
+TRANSACTION_ID = events.EXAMPLE_TRANSACTION_ID
 CATALOG = {
     "format": "playaudio-catalog/2",
     "catalog": "TestStack/Prompts",
@@ -53,33 +55,6 @@ def write_catalog(document: dict[str, Any]) -> str:
 ENV = {"PROMPTS_BUCKET": BUCKET, "PROMPT_CATALOG": write_catalog(CATALOG)}
 
 
-def call_details(
-    transaction_attributes: dict[str, str] | None = None, direction: str = "Inbound"
-) -> dict[str, Any]:
-    """CallDetails as the SIP media application sends them for a one-leg call."""
-    details: dict[str, Any] = {
-        "TransactionId": TRANSACTION_ID,
-        "AwsAccountId": "123456789012",
-        "AwsRegion": "us-east-1",
-        "SipRuleId": "aafbd402-b7a2-4992-92f8-496b4563c492",
-        "SipMediaApplicationId": "e88f4e49-dd21-4a3f-b538-bc84eae11505",
-        "Participants": [
-            {
-                "CallId": CALL_ID,
-                "ParticipantTag": "LEG-A",
-                "To": "+12065550100",
-                "From": "+15105550101",
-                "Direction": direction,
-                "StartTimeInMilliseconds": "1700000000000",
-                "Status": "Connected",
-            }
-        ],
-    }
-    if transaction_attributes is not None:
-        details["TransactionAttributes"] = transaction_attributes
-    return details
-
-
 @pytest.fixture
 def make_event() -> Callable[..., dict[str, Any]]:
     """Factory for invocation events: make_event(type, action_data=None, attributes=None)."""
@@ -91,14 +66,7 @@ def make_event() -> Callable[..., dict[str, Any]]:
         sequence: int = 2,
         direction: str = "Inbound",
     ) -> dict[str, Any]:
-        event: dict[str, Any] = {
-            "SchemaVersion": "1.0",
-            "Sequence": sequence,
-            "InvocationEventType": event_type,
-            "CallDetails": call_details(attributes, direction),
-        }
-        if action_data is not None:
-            event["ActionData"] = action_data
-        return event
+        details = events.example_call_details(attributes, direction)
+        return events.invocation_event(event_type, sequence, details, action_data)
 
     return factory

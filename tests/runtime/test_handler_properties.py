@@ -22,12 +22,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from runtime import handler as handler_module
 from runtime.actions import validate_response
-from runtime.events import EVENT_TYPES
+from runtime.events import EVENT_TYPES, example_call_details
 from runtime.handler import Config, handle, handler, load_config
 
 from tests import hypothesis_profile  # noqa: F401  (deterministic CI profile)
 
-from .conftest import BUCKET, CALL_ID, ENV, call_details
+from .conftest import BUCKET, CALL_ID, ENV
 from .conftest import KEYS as PROMPT_KEYS
 
 EXAMPLES = 2000
@@ -121,7 +121,7 @@ def event(
         "SchemaVersion": "1.0",
         "Sequence": 2,
         "InvocationEventType": event_type,
-        "CallDetails": call_details(attributes),
+        "CallDetails": example_call_details(attributes),
         **top,
     }
     if action_data is not None:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from constructs_pkg.simulator.assembly import AssemblyError, CallSetup, load_call_setup
+from constructs_pkg.simulator.assembly import CallSetup, load_call_setup
+from constructs_pkg.simulator.cloud_assembly import AssemblyError
 from constructs_pkg.simulator.intrinsics import Resolver, UnresolvableError
 from tests.simulator.conftest import BUCKET, STACK, write_assembly
 
