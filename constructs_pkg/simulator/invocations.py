@@ -13,6 +13,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from constructs_pkg.chime_facts import CHIME_SERVICE_PRINCIPAL
 from constructs_pkg.runtime.actions import (
     MAX_TRANSACTION_ATTRIBUTES,
     validate_response,
@@ -49,7 +50,7 @@ class Invocations(CallState):
     def _check_invoke_permission(self) -> None:
         setup = self.setup
         request = Request(
-            Principal.service(rules.CHIME_SERVICE_PRINCIPAL),
+            Principal.service(CHIME_SERVICE_PRINCIPAL),
             "lambda:InvokeFunction",
             setup.function.invoked_arn,
             {"aws:SourceAccount": setup.sma.account, "aws:SourceArn": setup.sma.arn},
@@ -63,7 +64,7 @@ class Invocations(CallState):
             reason = (
                 f"Chime may not invoke {setup.function.invoked_name}: no AWS::Lambda::Permission "
                 "gives "
-                f"{rules.CHIME_SERVICE_PRINCIPAL} lambda:InvokeFunction ({evaluation.explain()}); "
+                f"{CHIME_SERVICE_PRINCIPAL} lambda:InvokeFunction ({evaluation.explain()}); "
                 "the SMA logs 'Access denied while invoking the AWS Lambda function' and the "
                 "call drops"
             )

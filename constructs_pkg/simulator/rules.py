@@ -29,8 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from constructs_pkg.audio.wav import WavError, WavInfo, check_prompt
-from constructs_pkg.chime_facts import CHIME_SERVICE_PRINCIPAL as CHIME_SERVICE_PRINCIPAL
-from constructs_pkg.chime_facts import WAV_CONTENT_TYPE
+from constructs_pkg.chime_facts import CHIME_SERVICE_PRINCIPAL, WAV_CONTENT_TYPE
 
 from .objects import ObjectStore, StoredObject
 from .policy import UnsupportedPolicyError, chime_get_object, evaluate
