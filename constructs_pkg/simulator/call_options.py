@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from constructs_pkg.chime_facts import E164_NUMBER
+
 from .objects import ObjectStore
 from .readings import Readings
 from .transcript import fmt_time
@@ -21,7 +23,6 @@ DEFAULT_CALLER_PATIENCE_MS = 10_000
 DEFAULT_MAX_CALL_MS = 600_000
 CALLER_NUMBER = "+12065550199"
 SMA_NUMBER = "+12065550100"
-_E164 = re.compile(r"\+[0-9]{2,15}")
 
 
 @dataclass(frozen=True)
@@ -93,12 +94,12 @@ def parse_update(text: str) -> CallUpdate:
 
 
 def check_phone_number(text: str, what: str) -> str:
-    """``text`` if it is an E.164 number (``+`` and 2 to 15 digits), else a ValueError
-    naming ``what``."""
-    if not isinstance(text, str) or not _E164.fullmatch(text):
+    """``text`` if it is an E.164 number (chime_facts.E164_NUMBER: ``+``, a country code
+    that does not start with 0, 2 to 15 digits in all), else a ValueError naming ``what``."""
+    if not isinstance(text, str) or not E164_NUMBER.fullmatch(text):
         raise ValueError(
             f"{what} {text!r} is not an E.164 phone number; expected '+' and 2 to 15 digits, "
-            "e.g. '+12065550100'"
+            "the first not 0, e.g. '+12065550100'"
         )
     return text
 

@@ -20,7 +20,17 @@ from tests.simulator.conftest import run, write_assembly
 
 CALLER = "+4915112345678"
 SMA = "+442071838750"
-BAD_NUMBERS = ["12065550100", "+1", "+1234567890123456", "+1 206 555 0100", "", "+1206555O100"]
+# "+012...": no country code starts with 0 (chime_facts.E164_NUMBER, as SipRule checks it).
+BAD_NUMBERS = [
+    "12065550100",
+    "+1",
+    "+1234567890123456",
+    "+1 206 555 0100",
+    "",
+    "+1206555O100",
+    "+012065550100",
+]
+EXPECTED = "expected '+' and 2 to 15 digits, the first not 0"
 
 
 def participants(result: CallResult) -> list[tuple[str, str, str]]:
@@ -60,7 +70,7 @@ def test_two_to_fifteen_digits_are_a_number(number: str) -> None:
 @pytest.mark.parametrize("number", BAD_NUMBERS)
 def test_call_options_refuse_a_number_that_is_not_e164(field: str, number: str) -> None:
     what = "the caller number" if field == "caller_number" else "the SMA number"
-    message = f"{what} {number!r} is not an E.164 phone number; expected '+' and 2 to 15 digits"
+    message = f"{what} {number!r} is not an E.164 phone number; {EXPECTED}"
     with pytest.raises(ValueError, match=re.escape(message)):
         CallOptions(**{field: number})
 
@@ -85,7 +95,10 @@ def test_a_cli_number_that_is_not_e164_is_a_usage_error(
     assert exit.value.code == 2
     err = capsys.readouterr().err
     assert f"argument {option}: " in err
-    assert f"{number!r} is not an E.164 phone number; expected '+' and 2 to 15 digits" in err
+    assert (
+        f"{number!r} is not an E.164 phone number; expected '+' and 2 to 15 digits, the first not 0"
+        in err
+    )
 
 
 def test_the_help_shows_the_engines_default_numbers(capsys: pytest.CaptureFixture[str]) -> None:
