@@ -224,10 +224,12 @@ def test_only_the_runtime_is_shipped_to_lambda(
         "runtime/__init__.py",
         "runtime/actions.py",
         "runtime/catalog.py",
+        "runtime/config.py",
         "runtime/contract.py",
         "runtime/emf.py",
         "runtime/events.py",
         "runtime/handler.py",
+        "runtime/log.py",
         "runtime/metrics.py",
     ]
 

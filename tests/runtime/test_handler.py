@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from runtime import handler as handler_module
 from runtime.actions import validate_response
-from runtime.handler import Config, handle, handler, load_config
+from runtime.config import Config, load_config
+from runtime.handler import handle, handler
 
 from .conftest import (
     BUCKET,

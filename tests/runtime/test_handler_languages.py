@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 from runtime.actions import validate_response
-from runtime.handler import Config, handle, load_config
+from runtime.config import Config, load_config
+from runtime.handler import handle
 
 from .conftest import BUCKET, CALL_ID, ENV, write_catalog
 from .test_handler import audio_failure

@@ -22,8 +22,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from runtime import handler as handler_module
 from runtime.actions import validate_response
+from runtime.config import Config, load_config
 from runtime.events import EVENT_TYPES, example_call_details
-from runtime.handler import Config, handle, handler, load_config
+from runtime.handler import handle, handler
 
 from tests import hypothesis_profile  # noqa: F401  (deterministic CI profile)
 

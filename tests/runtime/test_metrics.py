@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from runtime import emf, metrics
 from runtime import handler as handler_module
 from runtime.actions import ACTION_TYPES, validate_response
-from runtime.handler import handler, load_config
+from runtime.config import load_config
+from runtime.handler import handler
 
 from tests import hypothesis_profile  # noqa: F401  (deterministic CI profile)
 
