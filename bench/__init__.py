@@ -4,6 +4,6 @@ Run as ``python -m bench`` (``--help`` for the options). Every figure is a media
 over repeated runs with its min and max; where a reference exists it is measured
 in the same run, the subject and the reference alternating, and the ratio is the
 ratio of the two medians. Benchmarks print figures and write BENCHMARKS.md; they
-never assert a wall-clock bound (tests/test_bench_facts.py checks the
+never assert a wall-clock bound (bench/test_facts.py checks the
 machine-independent facts).
 """

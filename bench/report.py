@@ -19,7 +19,7 @@ METHOD = """\
   hardly moves.
 - Benchmarks print figures and never assert a time bound. The machine-independent
   facts (bytes read by the WAV check, files transcoded on a cached re-synth) are
-  asserted by `tests/test_bench_facts.py`, which `make test` runs.
+  asserted by `bench/test_facts.py`, which `make test` runs.
 - `make bench` runs `python -m bench` (`python -m bench --help`: `--only`,
   `--quick`). The Powertools reference lives in its own venv, `.tools/powertools/`,
   installed from `tools/powertools.lock`; sox comes from Debian's package."""

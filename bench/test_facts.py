@@ -1,5 +1,8 @@
 """Machine-independent facts behind `make bench`'s figures (the figures themselves are timed there).
 
+They test the benchmarks' own claims and inputs, so they live with them; `make test` runs
+them (pytest's testpaths name bench/ beside tests/), and tests/ imports nothing from bench/.
+
 - Checking a prompt reads its headers only: a sparse 50 MB WAV costs the same bytes as a 1 KB one.
 - A cached re-synth transcodes nothing: a second App over the same cloud assembly finds every
   normalized prompt in the cache.
@@ -14,19 +17,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import aws_cdk as cdk
 
+from bench.common import ROOT
 from bench.sma_events import BUCKET, events, handler_environment, update_event
 from bench.wavfiles import LANGUAGES, CountingFile, catalog_folder, prompt_folder, write_sparse_wav
 from constructs_pkg import PromptBucket, WavPrompts
 from constructs_pkg.audio import normalize
 from constructs_pkg.audio.wav import MAX_PROMPT_BYTES, check_prompt
-from constructs_pkg.runtime import handler
-
-ROOT = Path(__file__).resolve().parent.parent
+from constructs_pkg.runtime.config import load_config
+from constructs_pkg.runtime.handler import handle
 
 
 def bytes_read_to_check(path: Path) -> int:
@@ -42,15 +44,13 @@ def test_checking_a_50_mb_prompt_reads_what_a_1_kb_one_does(tmp_path: Path) -> N
     assert bytes_read_to_check(big) == bytes_read_to_check(small) == 44
 
 
-def test_a_cached_re_synth_transcodes_no_file(
-    tmp_path: Path, make_app: Callable[..., cdk.App]
-) -> None:
+def test_a_cached_re_synth_transcodes_no_file(tmp_path: Path) -> None:
     prompts = prompt_folder(tmp_path / "prompts", 4, 16000, seconds=0.2)
     outdir = tmp_path / "cdk.out"
 
     def synth_prompts() -> int:
         before = normalize.transcode_count()
-        stack = cdk.Stack(make_app(outdir=str(outdir)), "Facts")
+        stack = cdk.Stack(cdk.App(outdir=str(outdir)), "Facts")
         WavPrompts(
             stack,
             "Prompts",
@@ -107,7 +107,7 @@ def test_the_catalog_benchmark_prompts_are_distinct_valid_and_split_by_language(
 
 
 def test_the_benchmarked_call_update_plays_the_prompt_it_names(tmp_path: Path) -> None:
-    config = handler.load_config(handler_environment(tmp_path, extra_prompts=10))
-    actions = handler.handle(update_event("goodbye"), config)["Actions"]
+    config = load_config(handler_environment(tmp_path, extra_prompts=10))
+    actions = handle(update_event("goodbye"), config)["Actions"]
     source = actions[0]["Parameters"]["AudioSource"]
     assert source == {"Type": "S3", "BucketName": BUCKET, "Key": "prompts/goodbye.wav"}
