@@ -20,15 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from constructs_pkg.audio.wav import (
-    WavError,
-    WavInfo,
-    check_prompt,
+from constructs_pkg.audio.prompt_errors import WavError
+from constructs_pkg.audio.prompt_file_io import (
     non_regular_error,
     open_prompt,
     unreadable_error,
     unreadable_on_os_error,
 )
+from constructs_pkg.audio.wav import WavInfo, check_prompt
 from constructs_pkg.runtime.catalog import PROMPT_SUFFIX
 from constructs_pkg.s3_keys import asset_path_problem, deployed_key, key_problem
 

@@ -30,12 +30,8 @@ from constructs import Construct
 
 from constructs_pkg import compliance
 from constructs_pkg._props import real_signature
-from constructs_pkg.audio.wav import (
-    PromptCheckError,
-    WavError,
-    WavInfo,
-    recommendation,
-)
+from constructs_pkg.audio.prompt_errors import PromptCheckError, WavError
+from constructs_pkg.audio.wav import WavInfo, recommendation
 from constructs_pkg.chime_facts import WAV_CONTENT_TYPE
 from constructs_pkg.prompt_bucket import PromptBucket
 from constructs_pkg.prompt_catalog import CatalogLayers, catalog_file
