@@ -16,6 +16,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct, IConstruct
 
 from constructs_pkg._props import describe
@@ -43,18 +44,22 @@ def catalog_file(construct_id: str, catalog_json: str) -> str:
 
 
 class CatalogLayers:
-    """The catalog layer of one WavPrompts (``prompts``): its folder, staged once into the
-    cloud assembly, and one LayerVersion per stack that holds a bound function."""
+    """The catalog layer of one WavPrompts (``prompts``, deploying with ``deployment``): its
+    folder, staged once into the cloud assembly, and one LayerVersion per stack that holds
+    a bound function."""
 
-    def __init__(self, prompts: Construct, assembly: Path) -> None:
+    def __init__(
+        self, prompts: Construct, assembly: Path, deployment: s3deploy.BucketDeployment
+    ) -> None:
         self._prompts = prompts
         self._assembly = assembly
+        self._deployment = deployment
         self._staged: tuple[Path, str] | None = None
         self._by_stack: dict[str, lambda_.LayerVersion] = {}
 
-    def bind(self, function: lambda_.Function, catalog_json: str, bucket_name: str) -> None:
+    def bind(self, function: lambda_.Function, catalog_json: str) -> None:
         """Add the layer holding ``catalog_json`` to ``function``, and set its PROMPT_CATALOG
-        (the file) and PROMPTS_BUCKET (``bucket_name``)."""
+        (the file) and PROMPTS_BUCKET (the deployed bucket)."""
         prompts = self._prompts
         _check_bindable(prompts, function)
         bound = _BOUND_CATALOGS.setdefault(prompts.node.root, {})
@@ -79,7 +84,7 @@ class CatalogLayers:
                 "allows five layers per function)"
             ) from None
         function.add_environment(CATALOG_ENV, catalog_file(prompts.node.id, catalog_json))
-        function.add_environment(BUCKET_ENV, bucket_name)
+        function.add_environment(BUCKET_ENV, self._deployment.deployed_bucket.bucket_name)
         bound[path] = prompts
 
     def _layer(self, stack: cdk.Stack, catalog_json: str) -> lambda_.LayerVersion:

@@ -207,7 +207,7 @@ class WavPrompts(Construct):
         compliance.exempt_bucket_deployment_handler(
             self.deployment, source=self.asset.bucket, destination=prompt_bucket.bucket
         )
-        self._catalog_layers = CatalogLayers(self, assembly)
+        self._catalog_layers = CatalogLayers(self, assembly, self.deployment)
 
     def _check_languages(self, source: Path) -> None:
         """Each language must be a folder of prompts; a prompt the default language has and
@@ -312,9 +312,7 @@ class WavPrompts(Construct):
         the bound functions; it takes one of a function's five layer slots. Binding a
         function again is a no-op; a function takes one catalog.
         """
-        self._catalog_layers.bind(
-            function, self.catalog_json(), self.deployment.deployed_bucket.bucket_name
-        )
+        self._catalog_layers.bind(function, self.catalog_json())
 
     def _assembly_dir(self) -> Path:
         """The cloud assembly's folder (resolved): the only place a synth may write."""
