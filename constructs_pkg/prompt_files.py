@@ -2,8 +2,9 @@
 
 Which entries are prompts (a walk that follows no link to a folder and skips a cloud
 assembly), the name and deployed file name of each, every reason one cannot deploy
-(a name S3 refuses, two files for one key, an unreadable entry), and the checked copy
-into the assembly. ``WavPrompts`` (prompts.py) runs these; no CDK here.
+(a name S3 refuses, two files for one key, an unreadable entry), the checked copy
+into the assembly and the folders there that a WavPrompts owns. ``WavPrompts``
+(prompts.py) and its catalog layer (prompt_catalog.py) run these; no CDK here.
 """
 
 from __future__ import annotations
@@ -13,20 +14,20 @@ import functools
 import hashlib
 import os
 import re
+import shutil
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from constructs_pkg.audio.wav import (
-    WavError,
-    WavInfo,
-    check_prompt,
+from constructs_pkg.audio.prompt_errors import WavError
+from constructs_pkg.audio.prompt_file_io import (
     non_regular_error,
     open_prompt,
     unreadable_error,
     unreadable_on_os_error,
 )
+from constructs_pkg.audio.wav import WavInfo, check_prompt
 from constructs_pkg.runtime.catalog import PROMPT_SUFFIX
 from constructs_pkg.s3_keys import asset_path_problem, deployed_key, key_problem
 
@@ -273,6 +274,40 @@ def _copy_exclusive(f: BinaryIO, target: Path, name: str) -> tuple[str, int]:
             digest.update(chunk)
             copied += len(chunk)
     return digest.hexdigest(), copied
+
+
+def own_folder(construct_id: str, assembly: Path, *parts: str, fresh: bool = True) -> Path:
+    """A folder of a WavPrompts' own inside the cloud assembly, emptied if ``fresh``.
+
+    A link planted in its place, or in place of a folder above it, is refused before
+    anything is created: following it, the clean-up would delete and staging would
+    write someone else's files.
+    """
+    folder = assembly
+    for part in parts:
+        folder = folder / part
+        if folder.is_symlink():
+            raise ValueError(
+                f"WavPrompts '{construct_id}': {folder} is a link to "
+                f"{os.readlink(folder)!r}; expected a plain folder inside the cloud "
+                "assembly, never followed through a link. Delete the link and "
+                "synthesize again."
+            )
+        if folder.exists() and not folder.is_dir():
+            raise ValueError(
+                f"WavPrompts '{construct_id}': {folder} is not a folder; expected the "
+                "folder the synth makes inside the cloud assembly. Delete it and "
+                "synthesize again."
+            )
+    if fresh and folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def path_digest(construct_path: str) -> str:
+    """A short, stable folder name for a construct: a hash of its path in the tree."""
+    return hashlib.sha256(construct_path.encode()).hexdigest()[:16]
 
 
 def printable_path(path: Path) -> str:

@@ -4,6 +4,10 @@ A prompt Chime cannot play must fail the build, not a live call. Every WAV is
 checked at synth time by its headers (constructs_pkg.audio.wav); the deployment
 carries only the prompt WAVs and labels them ``audio/wav``, because ``aws s3 sync``
 (which BucketDeployment runs) would label them ``audio/x-wav``.
+
+This file is the construct: its resources and their wiring. The source folder's files
+are prompt_files.py's, the catalog layer prompt_catalog.py's, and the checks of the
+props and of each deployment's keys prompt_checks.py's.
 """
 
 from __future__ import annotations
@@ -12,9 +16,7 @@ import hashlib
 import json
 import math
 import os
-import re
 import shutil
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,24 +24,20 @@ from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_s3_deployment as s3deploy
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from constructs_pkg import compliance
-from constructs_pkg._props import Problems, describe, implements, real_signature
-from constructs_pkg.audio.wav import (
-    PromptCheckError,
-    WavError,
-    WavInfo,
-    recommendation,
-)
+from constructs_pkg._props import real_signature
+from constructs_pkg.audio.prompt_errors import PromptCheckError, WavError
+from constructs_pkg.audio.wav import WavInfo, recommendation
 from constructs_pkg.chime_facts import WAV_CONTENT_TYPE
 from constructs_pkg.prompt_bucket import PromptBucket
+from constructs_pkg.prompt_catalog import CatalogLayers, catalog_file
+from constructs_pkg.prompt_checks import Deployment, check_props, claim_keys
 from constructs_pkg.prompt_files import (
     CACHE_FOLDER,
-    CATALOG_STAGING,
     STAGING_FOLDER,
     SourceFiles,
     check_and_copy,
@@ -49,32 +47,21 @@ from constructs_pkg.prompt_files import (
     find_prompt_files,
     key_problems,
     make_folder,
+    own_folder,
+    path_digest,
     printable_path,
     prompt_name,
     staged_name,
 )
 from constructs_pkg.runtime import catalog as runtime_catalog
-from constructs_pkg.runtime.catalog import BUCKET_ENV, CATALOG_ENV, CATALOG_FORMAT
-from constructs_pkg.s3_keys import (
-    deployed_key,
-    key_prefix_problem,
-    normalize_key_prefix,
-    prefixes_overlap,
-)
+from constructs_pkg.runtime.catalog import CATALOG_FORMAT
+from constructs_pkg.s3_keys import deployed_key, normalize_key_prefix
 
 if TYPE_CHECKING:
     from constructs_pkg.audio.normalize import NormalizedPrompt
 
-# A language folder's name: a BCP 47 tag as IVRs name them (en, en-US, zh-Hant-TW, es-419).
-LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 # How many missing prompts a language warning names before it counts the rest.
 _MISSING_SHOWN = 20
-# The catalog layer: the file under /opt (where Lambda extracts layers), and the runtime
-# helper as a module on the layer's Python path (/opt/python).
-CATALOG_FOLDER = "playaudio/catalogs"
-LAYER_MOUNT = "/opt"
-CATALOG_MODULE = "python/playaudio_catalog.py"
-_CATALOG_HELPER = Path(__file__).resolve().parent / "runtime" / "catalog.py"
 
 
 @dataclass(frozen=True)
@@ -138,7 +125,7 @@ class WavPrompts(Construct):
         languages: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
-        _check_props(
+        check_props(
             construct_id,
             prompt_bucket=prompt_bucket,
             source_dir=source_dir,
@@ -156,7 +143,9 @@ class WavPrompts(Construct):
 
         assembly = self._assembly_dir()
         files, refused = self._find_prompts(source, assembly)
-        self.staging_dir = self._own_folder(assembly, STAGING_FOLDER, _path_digest(self))
+        self.staging_dir = own_folder(
+            self.node.id, assembly, STAGING_FOLDER, path_digest(self.node.path)
+        )
         infos, staged_digest = self._stage(source, files, self.staging_dir, refused)
         self._link_asset_folder(assembly, staged_digest)
         self.prompts: dict[str, Prompt] = {
@@ -180,7 +169,15 @@ class WavPrompts(Construct):
             dict.fromkeys(self.prompts, ()),
             languages,
         )
-        _claim_keys(self)
+        claim_keys(
+            Deployment(
+                self,
+                prompt_bucket,
+                self.key_prefix,
+                prune,
+                frozenset(p.key for p in self.prompts.values()),
+            )
+        )
         staged_bytes = sum(info.file_bytes for info in infos)
         # The hash of what was staged, computed while copying: aws-cdk-lib caches a
         # folder's fingerprint by its path for the life of the process, so a second synth
@@ -210,8 +207,7 @@ class WavPrompts(Construct):
         compliance.exempt_bucket_deployment_handler(
             self.deployment, source=self.asset.bucket, destination=prompt_bucket.bucket
         )
-        self._catalog_asset: tuple[Path, str] | None = None
-        self._catalog_layers: dict[str, lambda_.LayerVersion] = {}
+        self._catalog_layers = CatalogLayers(self, assembly, self.deployment)
 
     def _check_languages(self, source: Path) -> None:
         """Each language must be a folder of prompts; a prompt the default language has and
@@ -306,9 +302,7 @@ class WavPrompts(Construct):
         and with it the function's configuration: a new function version, with or without
         the @aws-cdk/aws-lambda:recognizeLayerVersion flag.
         """
-        digest = hashlib.sha256(self.catalog_json().encode()).hexdigest()[:12]
-        safe_id = re.sub(r"[^A-Za-z0-9_.-]", "_", self.node.id)[:64]
-        return f"{LAYER_MOUNT}/{CATALOG_FOLDER}/{safe_id}-{digest}.json"
+        return catalog_file(self.node.id, self.catalog_json())
 
     def bind(self, function: lambda_.Function) -> None:
         """Ship this catalog to ``function`` in a layer, and set PROMPT_CATALOG (the file) and
@@ -318,77 +312,7 @@ class WavPrompts(Construct):
         the bound functions; it takes one of a function's five layer slots. Binding a
         function again is a no-op; a function takes one catalog.
         """
-        _check_bindable(self, function)
-        bound = _BOUND_CATALOGS.setdefault(self.node.root, {})
-        path = function.node.path
-        current = bound.get(path)
-        if current is self:
-            return
-        if current is not None:
-            raise ValueError(
-                f"WavPrompts '{self.node.id}': function {path} is bound to the catalog of "
-                f"{current.node.path} already; expected one catalog per function, since "
-                "PROMPT_CATALOG and PROMPTS_BUCKET name one. Put the prompts in one "
-                "WavPrompts, or give each catalog its own function"
-            )
-        layer = self._layer(cdk.Stack.of(function))
-        try:
-            function.add_layers(layer)
-        except RuntimeError as error:
-            raise ValueError(
-                f"WavPrompts '{self.node.id}': cannot add the catalog layer to function "
-                f"{path} ({error}); expected a function with a free layer slot (Lambda "
-                "allows five layers per function)"
-            ) from None
-        function.add_environment(CATALOG_ENV, self.catalog_path)
-        function.add_environment(BUCKET_ENV, self.deployment.deployed_bucket.bucket_name)
-        bound[path] = self
-
-    def _layer(self, stack: cdk.Stack) -> lambda_.LayerVersion:
-        """The catalog layer for functions of ``stack``, created on first use.
-
-        A function of another stack gets a layer in its own stack (from the same asset):
-        a layer ARN exported across stacks would change with every catalog and
-        CloudFormation refuses to update an export that another stack imports.
-        """
-        layer = self._catalog_layers.get(stack.node.path)
-        if layer is None:
-            if self._catalog_asset is None:
-                self._catalog_asset = self._stage_catalog()
-            folder, asset_hash = self._catalog_asset
-            cdk.AssetStaging.clear_asset_hash_cache()  # as for the prompts' asset
-            code = lambda_.Code.from_asset(
-                str(folder), asset_hash=asset_hash, asset_hash_type=cdk.AssetHashType.CUSTOM
-            )
-            description = f"PlayAudio prompt catalog of {self.node.path}"[:256]
-            if stack.node.path == cdk.Stack.of(self).node.path:
-                layer = lambda_.LayerVersion(
-                    self, "CatalogLayer", code=code, description=description
-                )
-            else:
-                layer = lambda_.LayerVersion(
-                    stack,
-                    f"{self.node.id}CatalogLayer{_path_digest(self)[:8]}",
-                    code=code,
-                    description=description,
-                )
-            self._catalog_layers[stack.node.path] = layer
-        return layer
-
-    def _stage_catalog(self) -> tuple[Path, str]:
-        """The layer's folder, staged into the assembly, and the hash of what it holds."""
-        folder = self._own_folder(self._assembly_dir(), CATALOG_STAGING, _path_digest(self))
-        files = {
-            self.catalog_path.removeprefix(f"{LAYER_MOUNT}/"): self.catalog_json().encode(),
-            CATALOG_MODULE: _CATALOG_HELPER.read_bytes(),
-        }
-        digest = hashlib.sha256()
-        for relative, content in sorted(files.items()):
-            _write_readable(folder, relative, content)
-            digest.update(f"{relative}\0{len(content)}\0".encode() + content)
-        # A custom hash, as for the prompts: aws-cdk-lib caches a folder's fingerprint by
-        # its path for the life of the process.
-        return folder, digest.hexdigest()
+        self._catalog_layers.bind(function, self.catalog_json())
 
     def _assembly_dir(self) -> Path:
         """The cloud assembly's folder (resolved): the only place a synth may write."""
@@ -401,11 +325,11 @@ class WavPrompts(Construct):
 
         Links, not a move: the staging folder stays whole, so if aws-cdk-lib ever copies
         anyway it copies the same files. A folder already there (an earlier synth into
-        this assembly) is replaced; a link or a file there is refused (``_own_folder``).
+        this assembly) is replaced; a link or a file there is refused (``own_folder``).
         Where hard links are not possible, aws-cdk-lib copies as before.
         """
         name = f"asset.{hashlib.sha256(custom_hash.encode()).hexdigest()}"
-        target = self._own_folder(assembly, name, fresh=True)
+        target = own_folder(self.node.id, assembly, name, fresh=True)
         try:
             for folder, subfolders, names in os.walk(self.staging_dir):
                 here = target / Path(folder).relative_to(self.staging_dir)
@@ -415,34 +339,6 @@ class WavPrompts(Construct):
                     os.link(Path(folder) / file_name, here / file_name)
         except OSError:
             shutil.rmtree(target)
-
-    def _own_folder(self, assembly: Path, *parts: str, fresh: bool = True) -> Path:
-        """A folder of this construct's inside the assembly, emptied if ``fresh``.
-
-        A link planted in its place, or in place of a folder above it, is refused before
-        anything is created: following it, the clean-up would delete and staging would
-        write someone else's files.
-        """
-        folder = assembly
-        for part in parts:
-            folder = folder / part
-            if folder.is_symlink():
-                raise ValueError(
-                    f"WavPrompts '{self.node.id}': {folder} is a link to "
-                    f"{os.readlink(folder)!r}; expected a plain folder inside the cloud "
-                    "assembly, never followed through a link. Delete the link and "
-                    "synthesize again."
-                )
-            if folder.exists() and not folder.is_dir():
-                raise ValueError(
-                    f"WavPrompts '{self.node.id}': {folder} is not a folder; expected the "
-                    "folder the synth makes inside the cloud assembly. Delete it and "
-                    "synthesize again."
-                )
-        if fresh and folder.exists():
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
 
     def _find_prompts(self, source: Path, assembly: Path) -> tuple[list[Path], list[WavError]]:
         """The files to stage, and every entry refused before reading any audio."""
@@ -496,7 +392,7 @@ class WavPrompts(Construct):
         errors = list(refused)
         normalize_prompt = _normalizer() if self.normalize else None
         cache = (
-            self._own_folder(self._assembly_dir(), CACHE_FOLDER, fresh=False)
+            own_folder(self.node.id, self._assembly_dir(), CACHE_FOLDER, fresh=False)
             if self.normalize
             else None
         )
@@ -529,33 +425,6 @@ class WavPrompts(Construct):
         return infos, staged.hexdigest()
 
 
-def _check_bindable(prompts: WavPrompts, function: object) -> None:
-    """Refuse what cannot take a layer: an imported function, an alias, a container image."""
-    if isinstance(function, lambda_.Function) and not isinstance(
-        function, lambda_.DockerImageFunction
-    ):
-        return
-    kind = "a container image function" if isinstance(function, lambda_.Function) else ""
-    raise ValueError(
-        f"WavPrompts '{prompts.node.id}': cannot bind {kind or describe(function)}; expected "
-        "a lambda_.Function (.zip) defined in this app, since only such a function takes a "
-        "layer and environment variables here. For any other function, bundle "
-        "prompts.catalog_json() with its code as a file and set PROMPT_CATALOG to that "
-        "file's path and PROMPTS_BUCKET to the prompt bucket's name (README: 'Play by name "
-        "from your own function')"
-    )
-
-
-def _write_readable(folder: Path, relative: str, content: bytes) -> None:
-    """Write ``folder/relative``, readable by all (Lambda reads layers as another user)."""
-    target = folder / relative
-    for parent in reversed(target.relative_to(folder).parents):
-        (folder / parent).mkdir(exist_ok=True)
-        (folder / parent).chmod(0o755)
-    target.write_bytes(content)
-    target.chmod(0o644)
-
-
 def _normalizer() -> Callable[[Path, Path], NormalizedPrompt]:
     """normalize_prompt, whose libraries are the optional ``normalize`` extra."""
     try:
@@ -566,143 +435,6 @@ def _normalizer() -> Callable[[Path, Path], NormalizedPrompt]:
             "installed: pip install 'chime-playaudio-constructs[normalize]'."
         ) from error
     return normalize_prompt
-
-
-def _check_props(
-    construct_id: str,
-    *,
-    prompt_bucket: object,
-    source_dir: object,
-    key_prefix: object,
-    normalize: object,
-    prune: object,
-    retain_on_delete: object,
-    languages: object,
-) -> None:
-    """Every misuse of the props in one error that names the prop, the value and what is
-    expected."""
-    problems = Problems(f"WavPrompts '{construct_id}'")
-    if not isinstance(prompt_bucket, PromptBucket):
-        hint = ""
-        if implements(prompt_bucket, s3.IBucket):
-            hint = " (wrap your bucket: PromptBucket(self, 'Prompts', existing_bucket=bucket))"
-        problems.add(f"prompt_bucket is {describe(prompt_bucket)}; expected a PromptBucket{hint}")
-    if problems.check_type(
-        "source_dir", source_dir, (str, os.PathLike), "a folder path", optional=False
-    ):
-        source = Path(source_dir)  # type: ignore[arg-type]
-        if not source.is_dir():
-            problems.add(
-                f"source_dir {str(source)!r} is not a folder; expected a folder of prompts"
-            )
-    if isinstance(key_prefix, str) and cdk.Token.is_unresolved(key_prefix):
-        problems.add(
-            "key_prefix is an unresolved token; expected a literal string such as 'prompts/', "
-            "because the catalog's keys are computed at synth time"
-        )
-    else:
-        problems.add(key_prefix_problem(key_prefix))
-    for name, value in (
-        ("normalize", normalize),
-        ("prune", prune),
-        ("retain_on_delete", retain_on_delete),
-    ):
-        problems.check_type(name, value, bool, "True or False", optional=False)
-    if prune is True and key_prefix == "":
-        problems.add(
-            "prune=True with an empty key_prefix would delete every object in the bucket "
-            "that this deployment did not put there; expected a key_prefix such as 'prompts/'"
-        )
-    expected = "a list of language folder names such as ['en-US', 'es-US']"
-    if isinstance(languages, str):
-        problems.add(f"languages is {languages!r}, one string; expected {expected}")
-    else:
-        tags = problems.check_sequence("languages", languages, str, expected)
-        wrong = [tag for tag in tags if not LANGUAGE_TAG.fullmatch(tag)]
-        if wrong:
-            problems.add(
-                f"languages holds {', '.join(map(repr, wrong))}; expected language tags "
-                "such as 'en', 'en-US' or 'es-419', each the name of a top-level folder"
-            )
-        twice = sorted({tag for tag in tags if list(tags).count(tag) > 1})
-        if twice:
-            problems.add(f"languages names {', '.join(map(repr, twice))} twice; expected each once")
-    problems.raise_if_any()
-
-
-# The functions bound to a catalog, by the app and the function's construct path.
-_BOUND_CATALOGS: weakref.WeakKeyDictionary[IConstruct, dict[str, WavPrompts]] = (
-    weakref.WeakKeyDictionary()
-)
-
-# Every WavPrompts of an app, by the app (the construct tree's root): what each deploys where.
-_DEPLOYMENTS: weakref.WeakKeyDictionary[IConstruct, list[WavPrompts]] = weakref.WeakKeyDictionary()
-
-
-def _claim_keys(prompts: WavPrompts) -> None:
-    """Refuse a deployment that would overwrite or prune another's prompts in its bucket.
-
-    Two deployments to one bucket must not share a prefix (each would overwrite the other's
-    objects, so a catalog would name audio it did not deploy), must not nest where either
-    prunes (pruning deletes what the other deployed), and nested ones must not deploy the
-    same key. Other deployments of the app are the ones created before this one.
-    """
-    root = prompts.node.root
-    others = _DEPLOYMENTS.setdefault(root, [])
-    problems = Problems(f"WavPrompts '{prompts.node.id}'")
-    ours = f"s3://{_bucket_label(prompts)}/{prompts.key_prefix}"
-    for other in others:
-        if not _same_bucket(prompts.prompt_bucket, other.prompt_bucket):
-            continue
-        theirs = f"{other.node.path} (key_prefix {other.key_prefix!r})"
-        if not prefixes_overlap(prompts.key_prefix, other.key_prefix):
-            continue
-        if prompts.key_prefix == other.key_prefix:
-            problems.add(
-                f"it deploys to {ours}, as {theirs} does; each deploy would overwrite the "
-                "other's prompts. Expected a key_prefix of its own, such as "
-                f"'{prompts.node.id.lower()}/'"
-            )
-        elif prompts.prune or other.prune:
-            pruner = prompts.node.path if prompts.prune else other.node.path
-            problems.add(
-                f"it deploys to {ours}, nested with {theirs}, and {pruner} prunes: that "
-                "deletes the other deployment's prompts. Expected prefixes that do not nest, "
-                "or prune=False"
-            )
-        else:
-            shared = sorted(
-                {p.key for p in prompts.prompts.values()} & {p.key for p in other.prompts.values()}
-            )
-            if shared:
-                problems.add(
-                    f"it deploys {', '.join(shared[:5])}{' ...' if len(shared) > 5 else ''}, "
-                    f"which {theirs} deploys too; one would overwrite the other. Expected "
-                    "each key deployed once"
-                )
-    problems.raise_if_any()
-    others.append(prompts)
-
-
-def _same_bucket(first: PromptBucket, second: PromptBucket) -> bool:
-    """The same bucket object, or the same bucket by name (two imports of one bucket)."""
-    if first.bucket is second.bucket:
-        return True
-    a, b = first.bucket.bucket_name, second.bucket.bucket_name
-    if not cdk.Token.is_unresolved(a) and not cdk.Token.is_unresolved(b):
-        return a == b
-    stack = cdk.Stack.of(first)
-    return stack is cdk.Stack.of(second) and stack.resolve(a) == stack.resolve(b)
-
-
-def _bucket_label(prompts: WavPrompts) -> str:
-    name = prompts.prompt_bucket.bucket.bucket_name
-    return prompts.prompt_bucket.bucket.node.path if cdk.Token.is_unresolved(name) else name
-
-
-def _path_digest(construct: Construct) -> str:
-    """A short, stable folder name for a construct: a hash of its path in the tree."""
-    return hashlib.sha256(construct.node.path.encode()).hexdigest()[:16]
 
 
 def _scratch_mebibytes(staged_bytes: int) -> int:

@@ -20,8 +20,8 @@ import soundfile as sf  # type: ignore[import-untyped]
 from aws_cdk.assertions import Annotations, Match, Template
 
 from constructs_pkg import PromptBucket, WavPrompts
-from constructs_pkg.audio import wav
-from constructs_pkg.audio.wav import PromptCheckError
+from constructs_pkg.audio import prompt_file_io
+from constructs_pkg.audio.prompt_errors import PromptCheckError
 from tests.audio import wavgen
 from tests.source_tree import fingerprint, left_as_it_was
 
@@ -192,14 +192,14 @@ def test_an_unreadable_prompt_is_named_in_the_report(
     wavgen.write(source / "secret.wav", wavgen.pcm())
     (source / "secret.wav").chmod(0)
     if os.access(source / "secret.wav", os.R_OK):  # root reads it anyway: deny it as the OS would
-        real_open = wav._open_non_blocking
+        real_open = prompt_file_io._open_non_blocking
 
         def denied(path: str, flags: int) -> int:
             if path.endswith("secret.wav"):
                 raise PermissionError(13, "Permission denied", path)
             return real_open(path, flags)
 
-        monkeypatch.setattr(wav, "_open_non_blocking", denied)
+        monkeypatch.setattr(prompt_file_io, "_open_non_blocking", denied)
 
     message = refusal(make_bare_app, source, tmp_path)
 

@@ -14,7 +14,8 @@ from aws_cdk.assertions import Annotations, Match, Template
 
 from constructs_pkg import PromptBucket, UnknownPromptError, WavPrompts
 from constructs_pkg.audio.normalize import transcode_count
-from constructs_pkg.audio.wav import PromptCheckError, check_prompt
+from constructs_pkg.audio.prompt_errors import PromptCheckError
+from constructs_pkg.audio.wav import check_prompt
 from tests.audio import wavgen
 from tests.source_tree import left_as_it_was
 from tests.templates import chime_statements

@@ -66,16 +66,13 @@ import numpy.typing as npt
 import soundfile as sf  # type: ignore[import-untyped]
 import soxr  # type: ignore[import-untyped]
 
+from .prompt_errors import PromptTooLargeError, WavError
+from .prompt_file_io import open_prompt, unreadable_error, unreadable_on_os_error
 from .wav import (
     MAX_PLAUSIBLE_RATE,
     MAX_PROMPT_BYTES,
     MIN_PLAUSIBLE_RATE,
-    PromptTooLargeError,
-    WavError,
     check_wav_structure,
-    open_prompt,
-    unreadable_error,
-    unreadable_on_os_error,
 )
 
 NORMALIZER_VERSION = "1"

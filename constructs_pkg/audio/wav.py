@@ -1,10 +1,10 @@
 """Header-only WAV reader and the rules for Chime PlayAudio prompts.
 
 This module is the one place the WAV rules live: what Chime PlayAudio plays
-(uncompressed PCM WAV of at most 50 MB, 8 kHz mono recommended), the typed
-errors that say why a file is refused and how to fix it, and the warning text
-for files that play but are not 8 kHz mono. The prompt construct, the call
-simulator and the tests all call it; nothing else parses WAV headers.
+(uncompressed PCM WAV of at most 50 MB, 8 kHz mono recommended), why a file is
+refused and how to fix it (raised as the errors of prompt_errors.py), and the
+warning text for files that play but are not 8 kHz mono. The prompt construct,
+the call simulator and the tests all call it; nothing else parses WAV headers.
 
 Only chunk headers and the fmt chunk are read; every other chunk body, the
 audio included, is skipped with seek(), so checking a 50 MB prompt costs a
@@ -16,20 +16,28 @@ samples) applies to every WAV, whatever its encoding: check_wav_structure
 checks only that, and normalize=True calls it before decoding, because a
 decoder plays a cut-short WAV as a shorter prompt without a word. The
 encoding rule (uncompressed PCM) applies only to files deployed as they are.
-Paths are opened by open_prompt: regular files only (a FIFO would block the
-synth forever), and an OSError becomes an UnreadablePromptError naming the file.
+Paths are opened by open_prompt (prompt_file_io.py): regular files only (a FIFO
+would block the synth forever), and an OSError becomes an UnreadablePromptError
+naming the file.
 """
 
 from __future__ import annotations
 
-import io
 import os
-import stat
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import BinaryIO, NamedTuple, TypeAlias, TypeVar
+
+from .prompt_errors import (
+    EmptyPromptError,
+    MalformedWavError,
+    NotWavError,
+    PromptTooLargeError,
+    UnsupportedEncodingError,
+    WavError,
+)
+from .prompt_file_io import file_size, open_prompt, unreadable_on_os_error
 
 # Chime's "50 MB" read as 10**6-based: 50,000,000 is below the binary reading
 # (52,428,800), so this side never deploys a file that Chime refuses.
@@ -102,64 +110,9 @@ _MAGIC = (
 
 _REENCODE = "Re-encode to 16-bit PCM, or pass normalize=True"
 _DAMAGED = "Re-export or re-copy it; normalize=True cannot repair a damaged file"
-# Open without blocking: a FIFO swapped in after the stat() below must not hang the open.
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-_FILE_KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-)
 
 _T = TypeVar("_T")
 _CONVERT = "Convert it to PCM WAV, e.g. ffmpeg -i IN -ac 1 -ar 8000 -c:a pcm_s16le OUT.wav"
-
-
-class WavError(ValueError):
-    """A file Chime PlayAudio cannot play: `path` names it, `reason` says why and how to fix it."""
-
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
-        self.path = path
-        self.reason = reason
-
-
-class UnreadablePromptError(WavError):
-    """A path that cannot be read as a file: the OS refused (permissions, gone, I/O error),
-    or it is a directory, FIFO, socket or device."""
-
-
-class NotWavError(WavError):
-    """The file is not RIFF/WAVE at all (text, MP3, empty, another RIFF form)."""
-
-
-class MalformedWavError(WavError):
-    """A RIFF/WAVE file whose chunks are missing, inconsistent or cut short."""
-
-
-class UnsupportedEncodingError(WavError):
-    """A well-formed WAV whose samples are not uncompressed PCM Chime can play."""
-
-
-class PromptTooLargeError(WavError):
-    """A PCM WAV over Chime PlayAudio's 50 MB limit."""
-
-
-class EmptyPromptError(WavError):
-    """A PCM WAV with no audio in its data chunk."""
-
-
-class PromptCheckError(ValueError):
-    """Every refused prompt in one error, so the user fixes them all in one pass."""
-
-    def __init__(self, errors: Sequence[WavError]) -> None:
-        self.errors = tuple(errors)
-        noun = "file" if len(self.errors) == 1 else "files"
-        lines = "".join(f"\n  - {error}" for error in self.errors)
-        super().__init__(
-            f"{len(self.errors)} prompt {noun} cannot be played by Chime PlayAudio:{lines}"
-        )
 
 
 @dataclass(frozen=True)
@@ -222,45 +175,6 @@ def check_wav_structure(source: WavSource) -> None:
     _with_file(source, _check_structure)
 
 
-def open_prompt(path: str | os.PathLike[str]) -> BinaryIO:
-    """Open a prompt for reading, refusing what is not a regular file before it can block.
-
-    stat() first, so a FIFO, socket, device or directory is refused without
-    being opened (opening a FIFO waits for a writer, forever); then open
-    non-blocking and fstat() the open file, in case the path was swapped
-    between the two. Raises UnreadablePromptError, never OSError.
-    """
-    name = str(os.fspath(path))
-    with unreadable_on_os_error(name):
-        _refuse_non_regular(name, os.stat(path).st_mode)
-        f = open(path, "rb", buffering=0, opener=_open_non_blocking)  # noqa: SIM115
-        try:
-            _refuse_non_regular(name, os.fstat(f.fileno()).st_mode)
-        except BaseException:
-            f.close()
-            raise
-        return f
-
-
-@contextmanager
-def unreadable_on_os_error(name: str) -> Iterator[None]:
-    """Turn an OSError raised while opening or reading `name` into an UnreadablePromptError."""
-    try:
-        yield
-    except OSError as error:
-        raise unreadable_error(name, error) from error
-
-
-def unreadable_error(name: str, error: OSError) -> UnreadablePromptError:
-    """The UnreadablePromptError for an OSError met opening or reading `name`."""
-    reason = error.strerror or str(error) or type(error).__name__
-    return UnreadablePromptError(
-        name,
-        f"cannot be read ({reason}); expected a readable file. Check that it exists "
-        "and that this user may read it",
-    )
-
-
 def check_prompt(source: WavSource) -> WavInfo:
     """Check one file against every Chime PlayAudio rule; return its info or raise a WavError."""
     info = read_wav_info(source)
@@ -311,7 +225,7 @@ def _with_file(source: WavSource, read: Callable[[BinaryIO, str], _T]) -> _T:
 
 def _read_headers(f: BinaryIO, name: str) -> WavInfo:
     """Walk the RIFF chunks of `f` by seeking, reading only chunk headers and fmt."""
-    size = _file_size(f)
+    size = file_size(f)
     f.seek(0)
     head = f.read(12)
     if not _is_riff_wave(head):
@@ -341,7 +255,7 @@ def _read_headers(f: BinaryIO, name: str) -> WavInfo:
 
 def _check_structure(f: BinaryIO, name: str) -> None:
     """The structural half of _read_headers: chunks and fmt fields, any encoding."""
-    size = _file_size(f)
+    size = file_size(f)
     f.seek(0)
     if _is_riff_wave(f.read(12)):
         fmt, _ = _walk_chunks(f, name, size)
@@ -498,36 +412,6 @@ def _check_block_align(name: str, fmt: _Format) -> None:
             f"fmt chunk says block align {fmt.block_align}; expected {expected} for "
             f"{fmt.channels} channel(s) of {bits} bits. The header is damaged. {_DAMAGED}",
         )
-
-
-def non_regular_error(name: str, mode: int) -> UnreadablePromptError | None:
-    """The refusal of a directory, FIFO, socket or device (by its stat mode), or None for
-    a regular file: only a regular file holds a prompt, and opening a FIFO blocks."""
-    if stat.S_ISREG(mode):
-        return None
-    kind = next((what for is_kind, what in _FILE_KINDS if is_kind(mode)), "not a regular file")
-    return UnreadablePromptError(
-        name, f"is {kind}, not a regular file; expected a readable file holding the audio"
-    )
-
-
-def _refuse_non_regular(name: str, mode: int) -> None:
-    error = non_regular_error(name, mode)
-    if error is not None:
-        raise error
-
-
-def _open_non_blocking(path: str, flags: int) -> int:
-    """open()'s opener: read-only and non-blocking, whatever mode open() asked for."""
-    return os.open(path, _OPEN_FLAGS)
-
-
-def _file_size(f: BinaryIO) -> int:
-    """The file's real size: fstat for real files, seeking to the end for others."""
-    try:
-        return os.fstat(f.fileno()).st_size
-    except (AttributeError, OSError):  # io.UnsupportedOperation is an OSError
-        return f.seek(0, io.SEEK_END)
 
 
 def _read_exact(f: BinaryIO, n: int, name: str) -> bytes:

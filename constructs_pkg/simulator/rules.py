@@ -28,7 +28,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from constructs_pkg.audio.wav import WavError, WavInfo, check_prompt
+from constructs_pkg.audio.prompt_errors import WavError
+from constructs_pkg.audio.wav import WavInfo, check_prompt
 from constructs_pkg.chime_facts import CHIME_SERVICE_PRINCIPAL, WAV_CONTENT_TYPE
 
 from .objects import ObjectStore, StoredObject

@@ -15,7 +15,8 @@ import pytest
 import soundfile as sf
 
 from constructs_pkg.audio import normalize as norm
-from constructs_pkg.audio.wav import WavError, check_prompt
+from constructs_pkg.audio.prompt_errors import WavError
+from constructs_pkg.audio.wav import check_prompt
 
 Signal = Callable[[npt.NDArray[np.float64]], npt.NDArray[np.float64]]
 TONES = ((300.0, 0.20), (1000.0, 0.15), (2200.0, 0.10), (3300.0, 0.05))

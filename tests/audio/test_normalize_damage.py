@@ -18,7 +18,7 @@ import pytest
 import soundfile as sf
 
 from constructs_pkg.audio import normalize as norm
-from constructs_pkg.audio import wav
+from constructs_pkg.audio import prompt_errors, wav
 from tests.audio import wavgen
 from tests.audio.test_wav_damage import (
     HANG_SECONDS,
@@ -40,7 +40,7 @@ def tone_file(path: Path, subtype: str, fmt: str = "WAV", rate: int = 16000) -> 
     return path
 
 
-def refused(source: Path, cache: Path, error: type[wav.WavError]) -> str:
+def refused(source: Path, cache: Path, error: type[prompt_errors.WavError]) -> str:
     """normalize_prompt(source) raises `error` naming source, and caches nothing; the reason."""
     with pytest.raises(error) as caught:
         norm.normalize_prompt(source, cache)
@@ -70,7 +70,7 @@ def test_a_truncated_mu_law_wav_is_refused_not_transcoded_shorter(
     keep = len(whole) - 1 if cut == "1 byte" else len(whole) // 2
     source = wavgen.write(src / "menu.wav", whole[:keep])
 
-    reason = refused(source, cache, wav.MalformedWavError)
+    reason = refused(source, cache, prompt_errors.MalformedWavError)
 
     declared = int.from_bytes(whole[whole.index(b"data") + 4 :][:4], "little")
     assert reason.startswith(f"data chunk declares {declared} bytes, file has ")
@@ -85,7 +85,7 @@ def test_an_implausible_rate_is_refused_with_normalize_too(
     content = wavgen.riff(wavgen.fmt(MULAW, rate=rate, bits=8), wavgen.data(8000))
     source = wavgen.write(src / "rate.wav", content)
 
-    reason = refused(source, cache, wav.MalformedWavError)
+    reason = refused(source, cache, prompt_errors.MalformedWavError)
 
     assert reason.startswith(f"fmt chunk says a sample rate of {rate:,} Hz; the header is damaged")
 
@@ -93,7 +93,7 @@ def test_an_implausible_rate_is_refused_with_normalize_too(
 def test_a_header_cut_inside_a_chunk_is_refused_as_truncated(src: Path, cache: Path) -> None:
     source = wavgen.write(src / "head.wav", b"RIFF\x24\x00\x00\x00WAVEfmt ")
 
-    reason = refused(source, cache, wav.MalformedWavError)
+    reason = refused(source, cache, prompt_errors.MalformedWavError)
 
     assert "the file is truncated" in reason
 
@@ -178,13 +178,13 @@ def test_a_decoder_that_stops_before_the_declared_end_is_refused(
 
 
 def test_a_missing_source_is_named(src: Path, cache: Path) -> None:
-    reason = refused(src / "gone.wav", cache, wav.UnreadablePromptError)
+    reason = refused(src / "gone.wav", cache, prompt_errors.UnreadablePromptError)
 
     assert reason.startswith("cannot be read (No such file or directory); expected a readable")
 
 
 def test_an_unreadable_source_is_named(unreadable: Path, cache: Path) -> None:  # noqa: F811
-    reason = refused(unreadable, cache, wav.UnreadablePromptError)
+    reason = refused(unreadable, cache, prompt_errors.UnreadablePromptError)
 
     assert reason.startswith("cannot be read (Permission denied); expected a readable file")
 
@@ -193,7 +193,7 @@ def test_a_directory_source_is_named(src: Path, cache: Path) -> None:
     folder = src / "menu.wav"
     folder.mkdir()
 
-    assert refused(folder, cache, wav.UnreadablePromptError).startswith("is a directory,")
+    assert refused(folder, cache, prompt_errors.UnreadablePromptError).startswith("is a directory,")
 
 
 def test_a_fifo_source_is_refused_without_blocking(src: Path, cache: Path) -> None:
@@ -205,7 +205,7 @@ def test_a_fifo_source_is_refused_without_blocking(src: Path, cache: Path) -> No
         release_fifo(fifo)
 
     assert finished, f"normalize_prompt blocked on a FIFO for {HANG_SECONDS} s"
-    assert isinstance(raised, wav.UnreadablePromptError)
+    assert isinstance(raised, prompt_errors.UnreadablePromptError)
     assert raised.reason.startswith("is a FIFO (named pipe), not a regular file;")
 
 
@@ -223,7 +223,7 @@ def test_an_io_error_is_named_without_a_traceback(
     good = 1000 if stage == "hashing" else size + 10_000
     monkeypatch.setattr(norm, "open_prompt", lambda p: FailingFile(Path(p), good_bytes=good))
 
-    reason = refused(source, cache, wav.UnreadablePromptError)
+    reason = refused(source, cache, prompt_errors.UnreadablePromptError)
 
     assert reason.startswith("cannot be read (Input/output error); expected a readable file")
     printed = capfd.readouterr().err
@@ -360,5 +360,5 @@ def test_audio_that_would_exceed_50_mb_at_8_khz_is_refused_before_transcoding(
     source = src / "long.flac"
     frames = 3_200_000  # at 1 kHz: 3,200 s, 51.2 MB at 8 kHz 16-bit mono
     sf.write(source, np.zeros(frames, dtype=np.float32), 1000, format="FLAC")
-    reason = refused(source, cache, wav.PromptTooLargeError)
+    reason = refused(source, cache, prompt_errors.PromptTooLargeError)
     assert "become about 51,200,000 bytes at 8 kHz 16-bit mono" in reason

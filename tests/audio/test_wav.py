@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from constructs_pkg.audio.wav import (
-    MAX_PROMPT_BYTES,
+from constructs_pkg.audio.prompt_errors import (
     EmptyPromptError,
     MalformedWavError,
     NotWavError,
@@ -16,6 +15,9 @@ from constructs_pkg.audio.wav import (
     PromptTooLargeError,
     UnsupportedEncodingError,
     WavError,
+)
+from constructs_pkg.audio.wav import (
+    MAX_PROMPT_BYTES,
     WavInfo,
     check_prompt,
     check_prompts,

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from constructs_pkg.audio import wav
+from constructs_pkg.audio import prompt_errors, wav
 from tests.audio import wavgen
 
 IMPLAUSIBLE_RATES = [0, 1, 999, 768_001, 4_294_967_295]
@@ -26,7 +26,9 @@ MULAW = 7
 HANG_SECONDS = 5.0
 
 
-def refused(check: Callable[[Path], object], path: Path, error: type[wav.WavError]) -> str:
+def refused(
+    check: Callable[[Path], object], path: Path, error: type[prompt_errors.WavError]
+) -> str:
     """Run check(path) expecting `error` that names the path; return its reason."""
     with pytest.raises(error) as caught:
         check(path)
@@ -109,7 +111,7 @@ def test_an_implausible_sample_rate_is_refused_as_a_damaged_header(
     mulaw = wavgen.write(tmp_path / "ulaw.wav", ulaw)
 
     for check, path in ((wav.check_prompt, pcm), (wav.check_wav_structure, mulaw)):
-        reason = refused(check, path, wav.MalformedWavError)
+        reason = refused(check, path, prompt_errors.MalformedWavError)
         assert reason == (
             f"fmt chunk says a sample rate of {rate:,} Hz; the header is damaged: expected "
             "a rate from 1,000 to 768,000 Hz. Re-export or re-copy it; normalize=True "
@@ -175,7 +177,7 @@ def test_a_truncated_wav_is_refused_whatever_its_encoding(
     keep = len(whole) - 1 if cut == "1 byte" else len(whole) // 2
     path = wavgen.write(tmp_path / "cut.wav", whole[:keep])
 
-    reason = refused(wav.check_wav_structure, path, wav.MalformedWavError)
+    reason = refused(wav.check_wav_structure, path, prompt_errors.MalformedWavError)
 
     assert reason.startswith("data chunk declares ")
     assert "the file is truncated or its header is wrong" in reason
@@ -226,7 +228,7 @@ def test_the_structure_check_refuses_damage_in_any_encoding(
 ) -> None:
     path = wavgen.write(tmp_path / "d.wav", content)
 
-    assert refused(wav.check_wav_structure, path, wav.MalformedWavError).startswith(found)
+    assert refused(wav.check_wav_structure, path, prompt_errors.MalformedWavError).startswith(found)
 
 
 @pytest.mark.parametrize(
@@ -257,7 +259,7 @@ def test_a_file_that_does_not_exist_is_named_not_raised(
     dangling.symlink_to(tmp_path / "deleted-after-listing.wav")
 
     for path in (gone, dangling):
-        reason = refused(check, path, wav.UnreadablePromptError)
+        reason = refused(check, path, prompt_errors.UnreadablePromptError)
         assert reason == (
             "cannot be read (No such file or directory); expected a readable file. "
             "Check that it exists and that this user may read it"
@@ -265,7 +267,7 @@ def test_a_file_that_does_not_exist_is_named_not_raised(
 
 
 def test_a_file_without_read_permission_is_named(unreadable: Path) -> None:
-    reason = refused(wav.check_prompt, unreadable, wav.UnreadablePromptError)
+    reason = refused(wav.check_prompt, unreadable, prompt_errors.UnreadablePromptError)
 
     assert reason.startswith("cannot be read (Permission denied); expected a readable file")
 
@@ -274,7 +276,7 @@ def test_a_directory_named_like_a_prompt_is_refused(tmp_path: Path) -> None:
     folder = tmp_path / "menu.wav"
     folder.mkdir()
 
-    reason = refused(wav.check_prompt, folder, wav.UnreadablePromptError)
+    reason = refused(wav.check_prompt, folder, prompt_errors.UnreadablePromptError)
 
     assert reason == (
         "is a directory, not a regular file; expected a readable file holding the audio"
@@ -292,7 +294,7 @@ def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path, check_na
         release_fifo(fifo)
 
     assert finished, f"{check_name} blocked on a FIFO for {HANG_SECONDS} s"
-    assert isinstance(raised, wav.UnreadablePromptError)
+    assert isinstance(raised, prompt_errors.UnreadablePromptError)
     assert raised.reason == (
         "is a FIFO (named pipe), not a regular file; expected a readable file holding the audio"
     )
@@ -305,13 +307,13 @@ def test_an_io_error_while_reading_is_named(
 
     with (
         FailingFile(path, good_bytes=12) as stream,
-        pytest.raises(wav.UnreadablePromptError) as caught,
+        pytest.raises(prompt_errors.UnreadablePromptError) as caught,
     ):
         wav.check_prompt(stream)
     assert caught.value.reason.startswith("cannot be read (Input/output error);")
 
     monkeypatch.setattr(wav, "open_prompt", lambda p: FailingFile(Path(p), good_bytes=12))
-    reason = refused(wav.check_prompt, path, wav.UnreadablePromptError)
+    reason = refused(wav.check_prompt, path, prompt_errors.UnreadablePromptError)
     assert reason.startswith("cannot be read (Input/output error); expected a readable file")
 
 
@@ -325,10 +327,10 @@ def test_unreadable_files_join_the_one_report(tmp_path: Path) -> None:
 
     assert [info.path for info in accepted] == [str(good)]
     assert [(type(e), e.path) for e in errors] == [
-        (wav.UnreadablePromptError, str(folder)),
-        (wav.UnreadablePromptError, str(gone)),
+        (prompt_errors.UnreadablePromptError, str(folder)),
+        (prompt_errors.UnreadablePromptError, str(gone)),
     ]
-    report = str(wav.PromptCheckError(errors))
+    report = str(prompt_errors.PromptCheckError(errors))
     assert f"  - {folder}: is a directory, not a regular file;" in report
     assert f"  - {gone}: cannot be read (No such file or directory);" in report
     assert "Traceback" not in report

@@ -26,12 +26,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from constructs_pkg.audio.wav import (
-    MalformedWavError,
-    WavError,
-    WavInfo,
-    check_prompt,
-)
+from constructs_pkg.audio.prompt_errors import MalformedWavError, WavError
+from constructs_pkg.audio.wav import WavInfo, check_prompt
 from tests import hypothesis_profile  # noqa: F401  (deterministic CI profile)
 from tests.audio import wavgen
 
