@@ -1,6 +1,7 @@
 """The Amazon Chime SDK facts the constructs, the call simulator and the tests rely on, in one
 place: who reads the prompts, what they must be labelled, where SMAs and phone numbers exist,
-and what a name or number may look like.
+and what a name or number may look like; and where Lambda mounts layers, which the catalog
+layer and the simulator's stand-in Lambda both rest on.
 
 Import-light (no CDK): the simulator and the tests import it without loading jsii. The name
 and number patterns live in ``constructs_pkg.handlers`` because the SIP rule's Lambda asset
@@ -15,6 +16,7 @@ __all__ = [
     "CHIME_NAME",
     "CHIME_SERVICE_PRINCIPAL",
     "E164_NUMBER",
+    "LAYER_MOUNT",
     "PHONE_NUMBER_REGIONS",
     "SMA_ID",
     "SMA_REGIONS",
@@ -50,3 +52,8 @@ tests/test_sip_media_application.py holds this list to cfn-lint's."""
 
 PHONE_NUMBER_REGIONS = ("us-east-1", "us-west-2")
 """Where phone numbers (and so phone-number SIP rules) exist."""
+
+LAYER_MOUNT = "/opt"
+"""Where Lambda extracts a function's layers (the catalog layer's files are read there); a
+Lambda fact the SMA's handler rests on, here so that the constructs and the simulator's
+stand-in Lambda share it."""

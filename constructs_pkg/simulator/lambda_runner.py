@@ -46,11 +46,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from constructs_pkg.chime_facts import LAYER_MOUNT
+
 from .assembly import Function
 from .cloud_assembly import AssemblyError
 
 WORKER = Path(__file__).with_name("_lambda_worker.py")
-LAYER_MOUNT = "/opt"
 # Where Python runtimes find a layer's modules, relative to /opt. Lambda's "Layer paths for
 # each Lambda runtime" (docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html): Python
 # `python` and `python/lib/python3.x/site-packages` (site directories). Their order on
