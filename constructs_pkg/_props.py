@@ -14,6 +14,8 @@ from typing import Any, TypeVar, cast
 import aws_cdk as cdk
 from constructs import IConstruct
 
+from constructs_pkg.s3_keys import key_prefix_problem
+
 
 class Problems:
     """The problems found in the props of one construct call, raised together.
@@ -79,6 +81,17 @@ class Problems:
         if self.found:
             listed = "".join(f"\n  - {problem}" for problem in self.found)
             raise ValueError(f"{self.owner} has {len(self.found)} problems:{listed}")
+
+
+def literal_key_prefix_problem(key_prefix: object, why: str) -> str | None:
+    """What is wrong with ``key_prefix`` (s3_keys' rule), or that it is an unresolved token:
+    a prefix must be known at synth time; ``why`` says what needs it."""
+    if isinstance(key_prefix, str) and cdk.Token.is_unresolved(key_prefix):
+        return (
+            "key_prefix is an unresolved token; expected a literal string such as "
+            f"'prompts/', {why}"
+        )
+    return key_prefix_problem(key_prefix)
 
 
 def implements(value: object, interface: type) -> bool:

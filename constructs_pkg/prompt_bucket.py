@@ -20,9 +20,9 @@ from aws_cdk import region_info
 from constructs import Construct
 
 from constructs_pkg import compliance
-from constructs_pkg._props import Problems, real_signature
+from constructs_pkg._props import Problems, literal_key_prefix_problem, real_signature
 from constructs_pkg.chime_facts import CHIME_SERVICE_PRINCIPAL
-from constructs_pkg.s3_keys import key_prefix_problem, normalize_unchecked
+from constructs_pkg.s3_keys import normalize_unchecked
 
 SERVER_ACCESS_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
 
@@ -167,13 +167,11 @@ class PromptBucket(Construct):
             "sma_arn", sma_arn, str, "a SIP media application ARN", optional=False
         ):
             problems.add(_sma_arn_problem(str(sma_arn), cdk.Stack.of(self).account))
-        if isinstance(key_prefix, str) and cdk.Token.is_unresolved(key_prefix):
-            problems.add(
-                "key_prefix is an unresolved token; expected a literal string such as "
-                "'prompts/', so that the statement's resource can be checked"
+        problems.add(
+            literal_key_prefix_problem(
+                key_prefix, "so that the statement's resource can be checked"
             )
-        else:
-            problems.add(key_prefix_problem(key_prefix))
+        )
         problems.raise_if_any()
         return normalize_unchecked(str(key_prefix))
 

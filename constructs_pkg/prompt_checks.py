@@ -18,9 +18,9 @@ import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
-from constructs_pkg._props import Problems, describe, implements
+from constructs_pkg._props import Problems, describe, implements, literal_key_prefix_problem
 from constructs_pkg.prompt_bucket import PromptBucket
-from constructs_pkg.s3_keys import key_prefix_problem, prefixes_overlap
+from constructs_pkg.s3_keys import prefixes_overlap
 
 # A language folder's name: a BCP 47 tag as IVRs name them (en, en-US, zh-Hant-TW, es-419).
 LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
@@ -53,13 +53,11 @@ def check_props(
             problems.add(
                 f"source_dir {str(source)!r} is not a folder; expected a folder of prompts"
             )
-    if isinstance(key_prefix, str) and cdk.Token.is_unresolved(key_prefix):
-        problems.add(
-            "key_prefix is an unresolved token; expected a literal string such as 'prompts/', "
-            "because the catalog's keys are computed at synth time"
+    problems.add(
+        literal_key_prefix_problem(
+            key_prefix, "because the catalog's keys are computed at synth time"
         )
-    else:
-        problems.add(key_prefix_problem(key_prefix))
+    )
     for name, value in (
         ("normalize", normalize),
         ("prune", prune),

@@ -97,7 +97,11 @@ def test_a_bad_key_prefix_is_refused(prompt_dir: Path, key_prefix: Any, expected
 
 def test_a_token_key_prefix_is_refused(prompt_dir: Path) -> None:
     stack = stack_in()
-    with pytest.raises(ValueError, match="key_prefix is an unresolved token; expected a literal"):
+    with pytest.raises(
+        ValueError,
+        match="key_prefix is an unresolved token; expected a literal string such as 'prompts/', "
+        "because the catalog's keys are computed at synth time",
+    ):
         WavPrompts(
             stack,
             "P",
@@ -105,6 +109,18 @@ def test_a_token_key_prefix_is_refused(prompt_dir: Path) -> None:
             source_dir=prompt_dir,
             key_prefix=cdk.Fn.import_value("Prefix"),
         )
+
+
+def test_grant_play_refuses_a_token_key_prefix() -> None:
+    stack = stack_in()
+    bucket = PromptBucket(stack, "B")
+    sma_arn = f"arn:aws:chime:us-east-1:{stack.account}:sma/abc"
+    with pytest.raises(
+        ValueError,
+        match="grant_play: key_prefix is an unresolved token; expected a literal string such as "
+        "'prompts/', so that the statement's resource can be checked",
+    ):
+        bucket.grant_play(sma_arn, key_prefix=cdk.Fn.import_value("Prefix"))
 
 
 def test_a_key_over_1024_bytes_names_the_file(tmp_path: Path) -> None:
