@@ -15,23 +15,27 @@ ROOT = Path(__file__).resolve().parent.parent
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 
 
-def cli_environment(tmp_path: Path) -> dict[str, str]:
-    """No AWS credentials or account (offline proof), the venv's Node, no telemetry."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AWS_", "CDK_DEFAULT_", "CDK_CONTEXT"))
-    }
+def offline_environment(
+    tmp_path: Path, path: list[str], drop: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """This process's environment with ``path`` as PATH and no AWS credentials, config or
+    account (offline proof), no CDK telemetry, and no variable starting with ``drop``."""
+    dropped = ("AWS_", "CDK_DEFAULT_", "CDK_CONTEXT", *drop)
+    env = {key: value for key, value in os.environ.items() if not key.startswith(dropped)}
     env.update(
-        PATH=os.pathsep.join(
-            [str(ROOT / ".venv" / "bin"), str(CDK.parent), os.environ.get("PATH", "")]
-        ),
+        PATH=os.pathsep.join(path),
         AWS_CONFIG_FILE=str(tmp_path / "no-aws-config"),
         AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-aws-credentials"),
         AWS_EC2_METADATA_DISABLED="true",
         CDK_DISABLE_CLI_TELEMETRY="true",
     )
     return env
+
+
+def cli_environment(tmp_path: Path) -> dict[str, str]:
+    """Offline, with this repo's venv (its Node 24) and CLI first on PATH."""
+    path = [str(ROOT / ".venv" / "bin"), str(CDK.parent), os.environ.get("PATH", "")]
+    return offline_environment(tmp_path, path)
 
 
 def cli_synth(

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from tests.audio import wavgen
-from tests.cli import CDK, ROOT, keys_heard
+from tests.cli import CDK, ROOT, keys_heard, offline_environment
 from tests.test_compliance import PACKS
 
 ENGLISH_CALL = [
@@ -62,21 +62,11 @@ def user_environment(venv: Path, home: Path) -> dict[str, str]:
     """The user's shell with their venv active: nothing of this repo on PATH or PYTHONPATH,
     no AWS credentials (offline), no CDK telemetry."""
     inherited = os.environ.get("PATH", "").split(os.pathsep)
-    path = [str(venv / "bin"), *(p for p in inherited if p and not p.startswith(str(ROOT)))]
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AWS_", "CDK_", "PYTHON", "VIRTUAL_ENV"))
-    }
-    env.update(
-        PATH=os.pathsep.join(path),
-        VIRTUAL_ENV=str(venv),
-        AWS_CONFIG_FILE=str(home / "no-aws-config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(home / "no-aws-credentials"),
-        AWS_EC2_METADATA_DISABLED="true",
-        CDK_DISABLE_CLI_TELEMETRY="true",
+    outside = [p for p in inherited if p and not Path(p).is_relative_to(ROOT)]
+    env = offline_environment(
+        home, [str(venv / "bin"), *outside], drop=("CDK_", "PYTHON", "VIRTUAL_ENV")
     )
-    return env
+    return env | {"VIRTUAL_ENV": str(venv)}
 
 
 class UserVenv:
