@@ -3,7 +3,7 @@
 The template is read back as the call simulator reads it (references resolved
 to stand-ins: account 123456789012, the SMA's ARN, the bucket's name) and
 every request is decided by the simulator's IAM evaluator
-(constructs_pkg.simulator.policy): explicit deny wins, default deny, and
+(playaudio_sim.policy): explicit deny wins, default deny, and
 the conditions as IAM documents them.
 """
 
@@ -16,8 +16,8 @@ import aws_cdk as cdk
 import pytest
 
 from app import build_app
-from constructs_pkg.simulator.assembly import CallSetup, load_call_setup
-from constructs_pkg.simulator.policy import (
+from playaudio_sim.assembly import CallSetup, load_call_setup
+from playaudio_sim.policy import (
     Decision,
     Evaluation,
     Principal,

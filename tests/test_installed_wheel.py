@@ -172,7 +172,7 @@ def test_the_constructs_never_import_cdk_nag(oldest: UserVenv) -> None:
     script = (
         "import sys, constructs_pkg\n"
         "for name in constructs_pkg.__all__: getattr(constructs_pkg, name)\n"
-        "import constructs_pkg.runtime.handler, constructs_pkg.simulator.cli\n"
+        "import constructs_pkg.runtime.handler, playaudio_sim.cli\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'cdk_nag'))\n"
     )
     done = oldest.run("python", "-c", script)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from constructs_pkg.simulator.cli import main as simulator
+from playaudio_sim.cli import main as simulator
 from tests.audio import wavgen
 from tests.cli import ROOT, cli_synth, keys_heard
 

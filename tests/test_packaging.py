@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = ROOT / "constructs_pkg"
+PACKAGES = (ROOT / "constructs_pkg", ROOT / "playaudio_sim")
 
 
 @pytest.fixture(scope="module")
@@ -24,12 +24,14 @@ def test_the_wheel_holds_every_runtime_file_and_nothing_else(wheel: zipfile.ZipF
     names = set(wheel.namelist())
     sources = {
         path.relative_to(ROOT).as_posix()
-        for path in PACKAGE.rglob("*")
+        for package in PACKAGES
+        for path in package.rglob("*")
         if path.is_file() and "__pycache__" not in path.parts
     }
     package_files = {name for name in names if not name.startswith("chime_playaudio")}
     assert package_files == sources
     assert {"constructs_pkg/py.typed", "constructs_pkg/runtime/handler.py"} <= package_files
+    assert {"playaudio_sim/py.typed", "playaudio_sim/_lambda_worker.py"} <= package_files
     assert {"constructs_pkg/runtime/catalog.py", "constructs_pkg/handlers/sip_rule.py"} <= names
     for outside in ("tests/", "bench/", "assets/", "examples/", "scripts/", "app.py"):
         assert not any(name.startswith(outside) for name in names), outside
@@ -49,4 +51,4 @@ def test_the_wheel_carries_the_projects_metadata(wheel: zipfile.ZipFile) -> None
     assert "Framework :: AWS CDK :: 2" in classifiers
     assert "Typing :: Typed" in classifiers
     entry_points = next(n for n in wheel.namelist() if n.endswith("entry_points.txt"))
-    assert "playaudio-sim = constructs_pkg.simulator.cli:main" in wheel.read(entry_points).decode()
+    assert "playaudio-sim = playaudio_sim.cli:main" in wheel.read(entry_points).decode()

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from constructs_pkg.simulator.assembly import CallSetup, load_call_setup
-from constructs_pkg.simulator.engine import Call, CallOptions, CallResult, parse_keys
+from playaudio_sim.assembly import CallSetup, load_call_setup
+from playaudio_sim.engine import Call, CallOptions, CallResult, parse_keys
 from tests.audio import wavgen
 
 BUCKET = "sim-test-prompts"

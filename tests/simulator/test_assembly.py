@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from constructs_pkg.simulator.assembly import CallSetup, load_call_setup
-from constructs_pkg.simulator.cloud_assembly import AssemblyError
-from constructs_pkg.simulator.intrinsics import Resolver, UnresolvableError
+from playaudio_sim.assembly import CallSetup, load_call_setup
+from playaudio_sim.cloud_assembly import AssemblyError
+from playaudio_sim.intrinsics import Resolver, UnresolvableError
 from tests.simulator.conftest import BUCKET, STACK, write_assembly
 
 TEMPLATE: dict[str, Any] = {

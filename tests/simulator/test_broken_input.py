@@ -20,13 +20,13 @@ from typing import Any
 
 import pytest
 
-from constructs_pkg.simulator.cli import (
+from playaudio_sim.cli import (
     EXIT_OUTPUT_ERROR,
     EXIT_SETUP_ERROR,
     EXIT_USAGE,
     main,
 )
-from constructs_pkg.simulator.jsonfile import MAX_DEPTH, JsonFileError, read_json
+from playaudio_sim.jsonfile import MAX_DEPTH, JsonFileError, read_json
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK = "PlayAudioStack"
@@ -690,7 +690,7 @@ def test_deep_json_is_one_message_from_the_installed_command(cdk_out: Path, tmp_
     """The real entry point, in its own process: no traceback, not even from the stack limit."""
     (cdk_out / MANIFEST).write_text(DEEP_LIST)
     completed = subprocess.run(
-        [sys.executable, "-m", "constructs_pkg.simulator.cli", "call", "-o", str(cdk_out)],
+        [sys.executable, "-m", "playaudio_sim.cli", "call", "-o", str(cdk_out)],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -21,13 +21,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3_deployment as s3deploy
 
+import constructs_pkg
 from constructs_pkg import PromptBucket, SipMediaApplication
-from constructs_pkg.simulator import rules
-from constructs_pkg.simulator.assembly import load_call_setup
-from constructs_pkg.simulator.engine import Call, CallResult, Outcome
+from playaudio_sim.assembly import load_call_setup
+from playaudio_sim.engine import Call, CallResult, Outcome
 from tests.audio import wavgen
 
-PACKAGE_DIR = Path(rules.__file__).resolve().parents[1]
+PACKAGE_DIR = Path(constructs_pkg.__file__).resolve().parent
 
 
 def broken_stack(

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from constructs_pkg.simulator.assembly import CallSetup
-from constructs_pkg.simulator.cli import main
-from constructs_pkg.simulator.readings import CONFLICTS
+from playaudio_sim.assembly import CallSetup
+from playaudio_sim.cli import main
+from playaudio_sim.readings import CONFLICTS
 from tests.simulator.conftest import write_assembly
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,13 +21,13 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_help_is_fast_and_loads_neither_the_cdk_nor_the_engine() -> None:
     code = (
         "import sys\n"
-        "from constructs_pkg.simulator.cli import main\n"
+        "from playaudio_sim.cli import main\n"
         "try:\n"
         "    main(['call', '--help'])\n"
         "except SystemExit as exit:\n"
         "    assert exit.code == 0\n"
         "assert 'aws_cdk' not in sys.modules and 'PIL' not in sys.modules\n"
-        "import constructs_pkg.simulator.engine, constructs_pkg.simulator.scenario\n"
+        "import playaudio_sim.engine, playaudio_sim.scenario\n"
         "assert 'aws_cdk' not in sys.modules\n"
     )
     completed = subprocess.run(

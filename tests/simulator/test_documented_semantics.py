@@ -1,7 +1,7 @@
 """The simulator follows the guide's pages, and runs a call under either side of a conflict.
 
 Each test names the page (and phrase) it holds the simulator to; where two pages
-disagree, the call is run under both readings (:mod:`constructs_pkg.simulator.readings`)
+disagree, the call is run under both readings (:mod:`playaudio_sim.readings`)
 and the transcript must mark the step that rests on the reading.
 """
 
@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from constructs_pkg.simulator import rules
-from constructs_pkg.simulator.assembly import CallSetup
-from constructs_pkg.simulator.engine import CallResult, CallUpdate, Outcome
-from constructs_pkg.simulator.readings import CONFLICTS, Readings, conflict_page
-from constructs_pkg.simulator.scenario import Scenario, ScenarioError
+from playaudio_sim import rules
+from playaudio_sim.assembly import CallSetup
+from playaudio_sim.engine import CallResult, CallUpdate, Outcome
+from playaudio_sim.readings import CONFLICTS, Readings, conflict_page
+from playaudio_sim.scenario import Scenario, ScenarioError
 from tests.simulator.conftest import run
 
 GUIDE_PAGES = Path(__file__).with_name("data") / "guide_pages.txt"

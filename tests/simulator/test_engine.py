@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from constructs_pkg.simulator.assembly import CallSetup
-from constructs_pkg.simulator.engine import (
+from playaudio_sim.assembly import CallSetup
+from playaudio_sim.engine import (
     Call,
     CallOptions,
     CallResult,
@@ -25,7 +25,7 @@ from constructs_pkg.simulator.engine import (
     parse_keys,
     write_outputs,
 )
-from constructs_pkg.simulator.lambda_runner import InvokeResult
+from playaudio_sim.lambda_runner import InvokeResult
 from tests.simulator.conftest import run
 
 
@@ -399,7 +399,7 @@ def test_a_prompt_that_is_not_8khz_mono_is_converted_for_call_wav(broken_app: Ca
 
 def test_the_stdlib_fallback_conversion_keeps_the_duration() -> None:
     from constructs_pkg.audio.wav import check_prompt
-    from constructs_pkg.simulator.media import _approximate
+    from playaudio_sim.media import _approximate
     from tests.audio import wavgen
 
     raw = wavgen.pcm(rate=22050, channels=2, bits=8, frames=22050)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from constructs_pkg.simulator.assembly import CallSetup
-from constructs_pkg.simulator.engine import Outcome
+from playaudio_sim.assembly import CallSetup
+from playaudio_sim.engine import Outcome
 from tests.simulator.conftest import BUCKET, run
 
 

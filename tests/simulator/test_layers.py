@@ -23,11 +23,11 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 
 from constructs_pkg import PromptBucket, SipMediaApplication, WavPrompts
-from constructs_pkg.simulator.assembly import load_call_setup
-from constructs_pkg.simulator.cli import main
-from constructs_pkg.simulator.cloud_assembly import AssemblyError
-from constructs_pkg.simulator.engine import Call, Outcome
-from constructs_pkg.simulator.lambda_runner import LambdaRunner, opt_paths
+from playaudio_sim.assembly import load_call_setup
+from playaudio_sim.cli import main
+from playaudio_sim.cloud_assembly import AssemblyError
+from playaudio_sim.engine import Call, Outcome
+from playaudio_sim.lambda_runner import LambdaRunner, opt_paths
 from tests.audio import wavgen
 from tests.simulator.conftest import STACK, write_assembly
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from constructs_pkg.simulator.assembly import CallSetup
-from constructs_pkg.simulator.engine import Call, CallOptions, CallResult
-from constructs_pkg.simulator.lambda_runner import lambda_environment
-from constructs_pkg.simulator.readings import Readings
-from constructs_pkg.simulator.scenario import Scenario
+from playaudio_sim.assembly import CallSetup
+from playaudio_sim.engine import Call, CallOptions, CallResult
+from playaudio_sim.lambda_runner import lambda_environment
+from playaudio_sim.readings import Readings
+from playaudio_sim.scenario import Scenario
 from tests.runtime import conftest  # noqa: F401  (puts runtime/ on sys.path, as in Lambda)
 from tests.runtime.test_metrics import FALLBACK_LINE_DIMENSION_SETS
 from tests.simulator.conftest import run

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from constructs_pkg.simulator.assembly import CallSetup
-from constructs_pkg.simulator.cli import main
-from constructs_pkg.simulator.engine import CALLER_NUMBER, SMA_NUMBER, CallOptions, CallResult
-from constructs_pkg.simulator.scenario import Scenario, ScenarioError
+from playaudio_sim.assembly import CallSetup
+from playaudio_sim.cli import main
+from playaudio_sim.engine import CALLER_NUMBER, SMA_NUMBER, CallOptions, CallResult
+from playaudio_sim.scenario import Scenario, ScenarioError
 from tests.simulator.conftest import run, write_assembly
 
 CALLER = "+4915112345678"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from constructs_pkg.simulator.policy import (
+from playaudio_sim.policy import (
     Decision,
     Principal,
     Request,

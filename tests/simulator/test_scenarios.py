@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from constructs_pkg.simulator.assembly import CallSetup
-from constructs_pkg.simulator.engine import Call, CallOptions
-from constructs_pkg.simulator.lambda_runner import InvokeResult, LambdaRunner
-from constructs_pkg.simulator.readings import CONFLICTS, Readings
-from constructs_pkg.simulator.scenario import Scenario, ScenarioError, merge_patch
+from playaudio_sim.assembly import CallSetup
+from playaudio_sim.engine import Call, CallOptions
+from playaudio_sim.lambda_runner import InvokeResult, LambdaRunner
+from playaudio_sim.readings import CONFLICTS, Readings
+from playaudio_sim.scenario import Scenario, ScenarioError, merge_patch
 from tests.audio import wavgen
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,9 +7,9 @@ asset folder. The environment is exactly the function's (set by the runner).
 The code folder comes first on ``sys.path``, as ``/var/task`` does in Lambda,
 then the layers' folders of the simulated /opt: SITE_DIR
 (``python/lib/python3.X/site-packages``, a site directory: its ``.pth`` files
-are read) and PYTHON_DIR (``python``). ``constructs_pkg`` is hidden unless the
-asset or a layer ships it: a handler that imports what neither carries fails
-here as it would in Lambda.
+are read) and PYTHON_DIR (``python``). ``constructs_pkg`` and ``playaudio_sim`` are
+hidden unless the asset or a layer ships them: a handler that imports what neither
+carries fails here as it would in Lambda.
 
 Protocol: one JSON request per line on stdin (``{"event", "context"}``), one
 JSON result per line on the inherited stdout, which the handler cannot write
@@ -34,7 +34,7 @@ import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
-HIDDEN_PACKAGES = ("constructs_pkg",)
+HIDDEN_PACKAGES = ("constructs_pkg", "playaudio_sim")
 _RESERVED_LOG_FIELDS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from constructs_pkg.chime_facts import E164_NUMBER
 
-from .objects import ObjectStore
+from .buckets import ObjectStore
 from .readings import Readings
 from .transcript import fmt_time
 

@@ -23,7 +23,7 @@ A cdk.out, scenario file or --out folder that cannot be used is one line on
 stderr, ``playaudio-sim: `` then the file, what was found there and what was
 expected, and no call is played (argparse's own usage errors print the usage
 first). The shapes are checked where each file is read: assembly.py for
-manifest.json, the templates and the asset manifests (objects.py, once
+manifest.json, the templates and the asset manifests (buckets.py, once
 intrinsics are resolved, for the prompt deployments, bucket policies and
 prompt assets), scenario.py for scenarios, through jsonfile.read_json.
 """

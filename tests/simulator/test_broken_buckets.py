@@ -2,7 +2,7 @@
 
 Same harness as test_broken_input.py: each case damages its own copy of the
 synthesized sample app, then runs the CLI in-process. The damage here is in
-what objects.py reads once intrinsics are resolved (a property of the wrong
+what buckets.py reads once intrinsics are resolved (a property of the wrong
 shape, often behind an ``Fn::If`` or ``Fn::Select`` that the template check
 cannot see through) and in the asset the deployment extracts (a zip that is
 not one, a member that would land outside the prefix, a path of the wrong
@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from constructs_pkg.simulator.assembly import load_call_setup
-from constructs_pkg.simulator.cli import EXIT_SETUP_ERROR, main
+from playaudio_sim.assembly import load_call_setup
+from playaudio_sim.cli import EXIT_SETUP_ERROR, main
 from tests.simulator.test_broken_input import (
     ASSETS,
     TEMPLATE,

@@ -23,6 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .buckets import (
+    BUCKET_POLICY_TYPE,
+    DEPLOYMENT_TYPE,
+    Asset,
+)
 from .intrinsics import (
     DEFAULT_REGION,
     LAYER_VERSION_TYPE,
@@ -31,11 +36,6 @@ from .intrinsics import (
     is_intrinsic,
 )
 from .jsonfile import JsonFileError, describe, read_json
-from .objects import (
-    BUCKET_POLICY_TYPE,
-    DEPLOYMENT_TYPE,
-    Asset,
-)
 
 SMA_TYPE = "AWS::Chime::SipMediaApplication"
 FUNCTION_TYPE = "AWS::Lambda::Function"

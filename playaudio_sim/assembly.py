@@ -19,10 +19,10 @@ this module finds
   code it has;
 * the ``AWS::Lambda::Permission`` statements on that function, so the
   simulator can check that Chime may invoke it;
-* the buckets, prompt deployments and bucket policies (:mod:`.objects`).
+* the buckets, prompt deployments and bucket policies (:mod:`.buckets`).
 
 Reading and checking the files themselves is :mod:`.cloud_assembly`'s work.
-What :mod:`.objects` finds once intrinsics are resolved (a deployment's or
+What :mod:`.buckets` finds once intrinsics are resolved (a deployment's or
 bucket policy's property of the wrong shape, a prompt asset it cannot
 extract) and what cannot be resolved become an :class:`AssemblyError` too,
 prefixed with the template's path.
@@ -38,6 +38,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .buckets import (
+    AssetError,
+    ObjectStore,
+    PropertyError,
+    build_store,
+)
 from .cloud_assembly import (
     FUNCTION_TYPE,
     PERMISSION_TYPE,
@@ -54,12 +60,6 @@ from .intrinsics import (
     import_standin,
 )
 from .jsonfile import describe
-from .objects import (
-    AssetError,
-    ObjectStore,
-    PropertyError,
-    build_store,
-)
 
 # Lambda's own default when a function sets no Timeout.
 LAMBDA_DEFAULT_TIMEOUT_S = 3

@@ -32,7 +32,7 @@ from constructs_pkg.audio.prompt_errors import WavError
 from constructs_pkg.audio.wav import WavInfo, check_prompt
 from constructs_pkg.chime_facts import CHIME_SERVICE_PRINCIPAL, WAV_CONTENT_TYPE
 
-from .objects import ObjectStore, StoredObject
+from .buckets import ObjectStore, StoredObject
 from .policy import UnsupportedPolicyError, chime_get_object, evaluate
 
 INVALID_AUDIO_SOURCE = "InvalidAudioSource"

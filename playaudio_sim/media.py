@@ -19,7 +19,7 @@ from pathlib import Path
 
 from constructs_pkg.audio.wav import WavInfo, check_prompt
 
-from .objects import StoredObject
+from .buckets import StoredObject
 
 RATE = 8000
 SAMPLES_PER_MS = RATE // 1000

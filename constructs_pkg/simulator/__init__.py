@@ -1,1 +1,0 @@
-"""A local SIP media application call simulator over a synthesized cloud assembly."""
