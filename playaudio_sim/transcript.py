@@ -40,8 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from constructs_pkg.runtime.emf import metric_counts, parse_line
-
+from .emf import metric_counts, parse_line
 from .media import samples_to_ms
 
 

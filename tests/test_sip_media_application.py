@@ -226,7 +226,6 @@ def test_only_the_runtime_is_shipped_to_lambda(
         "runtime/catalog.py",
         "runtime/config.py",
         "runtime/contract.py",
-        "runtime/emf.py",
         "runtime/events.py",
         "runtime/handler.py",
         "runtime/log.py",

@@ -1,7 +1,7 @@
 """Call-flow metrics: the EMF lines the sample handler writes, and the builders behind them.
 
 Every line the handler writes is checked against the EMF specification by
-``runtime.emf`` (its own rules, not the builders'), and each invocation must
+``playaudio_sim.emf`` (its own rules, not the builders'), and each invocation must
 count exactly the metrics the README promises, with bounded dimension values.
 """
 
@@ -21,12 +21,13 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from runtime import emf, metrics
 from runtime import handler as handler_module
+from runtime import metrics
 from runtime.actions import ACTION_TYPES, validate_response
 from runtime.config import load_config
 from runtime.handler import handler
 
+from playaudio_sim import emf
 from tests import hypothesis_profile  # noqa: F401  (deterministic CI profile)
 
 from .conftest import BUCKET, CALL_ID, ENV, KEYS, PACKAGE_PARENT, TRANSACTION_ID
@@ -1005,7 +1006,7 @@ print(*sorted(set(sys.modules) - before), file=sys.stderr)
     )
     imported = set(done.stderr.split())
     assert "runtime.metrics" in imported
-    assert imported.isdisjoint({"json", "logging", "re", "runtime.emf"}), imported
+    assert imported.isdisjoint({"json", "logging", "re", "playaudio_sim.emf"}), imported
     records = records_in(done.stdout)
     assert counted(records) == {"CallsStarted": 1}
     assert records[0]["FunctionName"] == FUNCTION_NAME  # from the process's environment

@@ -1,9 +1,11 @@
 """Checks a log line against the CloudWatch Embedded Metric Format (EMF) specification.
 
 Written from the specification (CloudWatch, "Specification: Embedded metric
-format") and CloudWatch's API limits, independently of :mod:`.metrics`, so
-the builders are checked by rules they do not share. The handler never
-imports this module; the tests and the call simulator do.
+format") and CloudWatch's API limits, independently of
+``constructs_pkg.runtime.metrics``, so the builders are checked by rules they do
+not share: a test oracle, which is why it lives with the simulator (which counts
+each invocation's metrics with it) and not in the handler's package. The tests
+use it too.
 
 Rules checked, each reported as one message:
 
