@@ -1,9 +1,10 @@
-"""Custom-resource Lambda code (boto3 allowed here), shipped as an asset.
+"""Custom-resource Lambda code, run at deploy time (boto3 allowed); ``runtime/`` runs at call time.
 
-Each module is one handler for ``aws_cdk.custom_resources.Provider``. This file is
-also imported by the constructs at synth time, so it stays free of boto3 and holds
-only what both sides share: the IAM actions each handler needs, and the
-patterns of the values they check (use ``fullmatch``).
+Shipped as its own asset (``constructs_pkg/`` with this folder only), so it imports nothing
+from ``runtime/`` or the rest of the package. Each module is one handler for
+``aws_cdk.custom_resources.Provider``. This file is also imported by the constructs at
+synth time, so it stays free of boto3 and holds only what both sides share: the IAM
+actions each handler needs, and the patterns of the values they check (use ``fullmatch``).
 """
 
 import re
