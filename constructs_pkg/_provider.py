@@ -1,7 +1,7 @@
 """A custom-resource provider for a chime-sdk-voice handler.
 
 ``SipRule`` and ``SipMessageLogs`` each put the CDK provider framework in front of one of
-the handlers in ``constructs_pkg/handlers``. What they share is built here once: the
+the handlers in ``constructs_pkg/custom_resources``. What they share is built here once: the
 handler function (``Handler``, with ``HandlerLogs`` and ``HandlerRole``), the framework's
 log group (``ProviderLogs``) and the ``Provider``, under the caller's scope with those
 construct ids, each exempted from the compliance checks it fails (``compliance``).
@@ -23,7 +23,8 @@ from constructs_pkg import compliance
 from constructs_pkg._lambda import package_function
 
 # The handlers keep one deadline per event, from the Lambda context's remaining time
-# (handlers/_deadline.py: CALL_SECONDS, RESPONSE_SECONDS): they fail with the cause before this.
+# (custom_resources/_deadline.py: CALL_SECONDS, RESPONSE_SECONDS): they fail with the cause
+# before this.
 HANDLER_TIMEOUT = cdk.Duration.minutes(2)
 
 
@@ -45,7 +46,7 @@ def chime_api_provider(
     exemptions: compliance.OwnFunctionExemptions,
     statements: Sequence[iam.PolicyStatement],
 ) -> ChimeApiProvider:
-    """The handler ``handler`` (``handlers.<module>.on_event``) behind a provider framework.
+    """The handler ``handler`` (``custom_resources.<module>.on_event``) behind a provider framework.
 
     :param description: the function's description.
     :param role_description: the description of the handler's own role.
@@ -57,7 +58,7 @@ def chime_api_provider(
     function = package_function(
         scope,
         "Handler",
-        folder="handlers",
+        folder="custom_resources",
         handler=handler,
         memory_size=256,
         timeout=HANDLER_TIMEOUT,

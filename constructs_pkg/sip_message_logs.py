@@ -2,7 +2,7 @@
 
 CloudFormation's ``AWS::Chime::SipMediaApplication`` has no logging property, so this is
 a custom resource: the CDK provider framework in front of
-``constructs_pkg/handlers/sip_message_logs.py``, which calls chime-sdk-voice
+``constructs_pkg/custom_resources/sip_message_logs.py``, which calls chime-sdk-voice
 PutSipMediaApplicationLoggingConfiguration on Create, Update and Delete.
 
 The service writes the logs to the CloudWatch Logs group
@@ -24,7 +24,7 @@ from constructs import Construct, IConstruct
 from constructs_pkg import compliance
 from constructs_pkg._props import Problems, describe, real_signature
 from constructs_pkg._provider import chime_api_provider
-from constructs_pkg.handlers import SIP_MESSAGE_LOGS_ACTIONS
+from constructs_pkg.custom_resources import SIP_MESSAGE_LOGS_ACTIONS
 from constructs_pkg.sip_media_application import SipMediaApplication
 
 SIP_MESSAGES_LOG_GROUP_PREFIX = "/aws/ChimeSipMediaApplicationSipMessages/"
@@ -91,7 +91,7 @@ class SipMessageLogs(Construct):
 
         made = chime_api_provider(
             self,
-            handler="handlers.sip_message_logs.on_event",
+            handler="custom_resources.sip_message_logs.on_event",
             description="Custom resource: a Chime SMA's SIP message logging (chime-sdk-voice).",
             role_description="Turns SIP message logging of one Chime SMA on or off; writes its "
             "logs.",

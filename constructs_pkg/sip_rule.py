@@ -1,7 +1,7 @@
 """SipRule: routes calls for a phone number or SIP host name to a SIP media application.
 
 CloudFormation has no SIP rule type, so this is a custom resource: the CDK
-provider framework in front of ``constructs_pkg/handlers/sip_rule.py``, which
+provider framework in front of ``constructs_pkg/custom_resources/sip_rule.py``, which
 calls the ``chime-sdk-voice`` API (List, Get, Create, Update and DeleteSipRule)
 and really acts on Create, Update and Delete.
 """
@@ -27,7 +27,7 @@ from constructs_pkg.chime_facts import (
     SMA_ID,
     SMA_REGIONS,
 )
-from constructs_pkg.handlers import HOSTNAME, SIP_RULE_ACTIONS
+from constructs_pkg.custom_resources import HOSTNAME, SIP_RULE_ACTIONS
 from constructs_pkg.sip_media_application import SipMediaApplication
 
 
@@ -112,7 +112,7 @@ class SipRule(Construct):
         """The provider of the handler, which may make the SIP rule API calls and no others."""
         made = chime_api_provider(
             self,
-            handler="handlers.sip_rule.on_event",
+            handler="custom_resources.sip_rule.on_event",
             description="Custom resource: a Chime SIP rule (chime-sdk-voice API).",
             role_description="Creates, updates, deletes one Chime SIP rule; writes its logs.",
             exemptions=compliance.SIP_RULE_HANDLER_EXEMPTIONS,

@@ -32,7 +32,10 @@ def test_the_wheel_holds_every_runtime_file_and_nothing_else(wheel: zipfile.ZipF
     assert package_files == sources
     assert {"constructs_pkg/py.typed", "constructs_pkg/runtime/handler.py"} <= package_files
     assert {"playaudio_sim/py.typed", "playaudio_sim/_lambda_worker.py"} <= package_files
-    assert {"constructs_pkg/runtime/catalog.py", "constructs_pkg/handlers/sip_rule.py"} <= names
+    assert {
+        "constructs_pkg/runtime/catalog.py",
+        "constructs_pkg/custom_resources/sip_rule.py",
+    } <= names
     for outside in ("tests/", "bench/", "assets/", "examples/", "scripts/", "app.py"):
         assert not any(name.startswith(outside) for name in names), outside
 

@@ -16,7 +16,7 @@ from aws_cdk.assertions import Match, Template
 
 from app import add_compliance_packs, build_app
 from constructs_pkg import SipMediaApplication, SipMessageLogs
-from constructs_pkg.handlers import SIP_MESSAGE_LOGS_ACTIONS
+from constructs_pkg.custom_resources import SIP_MESSAGE_LOGS_ACTIONS
 from constructs_pkg.sip_message_logs import DEFAULT_RETENTION, SIP_MESSAGES_LOG_GROUP_PREFIX
 
 PACKS = ["AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "Serverless"]
@@ -132,7 +132,7 @@ def test_the_handler_is_the_shared_chime_api_handler_setup(logs_template: Templa
     logs_template.has_resource_properties(
         "AWS::Lambda::Function",
         {
-            "Handler": "handlers.sip_message_logs.on_event",
+            "Handler": "custom_resources.sip_message_logs.on_event",
             "Runtime": "python3.14",
             "Architectures": ["arm64"],
             "Timeout": 120,

@@ -13,7 +13,7 @@ from aws_cdk.assertions import Match, Template
 
 from app import build_app
 from constructs_pkg import SipMediaApplication, SipRule, SipRuleTarget
-from constructs_pkg.handlers import SIP_RULE_ACTIONS
+from constructs_pkg.custom_resources import SIP_RULE_ACTIONS
 
 FAILOVER = SipRuleTarget("b1f1e2d3-0000-4000-8000-000000000002", "us-west-2", 2)
 
@@ -93,7 +93,7 @@ def test_handler_is_current_python_with_room_for_its_retries(rule_template: Temp
     rule_template.has_resource_properties(
         "AWS::Lambda::Function",
         {
-            "Handler": "handlers.sip_rule.on_event",
+            "Handler": "custom_resources.sip_rule.on_event",
             "Runtime": "python3.14",
             "Architectures": ["arm64"],
             "Timeout": 120,
@@ -151,18 +151,19 @@ def test_only_the_handlers_are_shipped(make_bare_app: Callable[..., cdk.App]) ->
     (function,) = (
         Template.from_stack(stack)
         .find_resources(
-            "AWS::Lambda::Function", {"Properties": {"Handler": "handlers.sip_rule.on_event"}}
+            "AWS::Lambda::Function",
+            {"Properties": {"Handler": "custom_resources.sip_rule.on_event"}},
         )
         .values()
     )
     asset_hash = function["Properties"]["Code"]["S3Key"].removesuffix(".zip")
     asset = Path(cdk.Stage.of(rule).outdir) / f"asset.{asset_hash}"  # type: ignore[union-attr]
     assert sorted(p.relative_to(asset).as_posix() for p in asset.rglob("*")) == [
-        "handlers",
-        "handlers/__init__.py",
-        "handlers/_deadline.py",
-        "handlers/sip_message_logs.py",
-        "handlers/sip_rule.py",
+        "custom_resources",
+        "custom_resources/__init__.py",
+        "custom_resources/_deadline.py",
+        "custom_resources/sip_message_logs.py",
+        "custom_resources/sip_rule.py",
     ]
 
 

@@ -107,7 +107,7 @@ SAMPLE_HANDLER_EXEMPTIONS = OwnFunctionExemptions(
     "data at rest already.",
 )
 
-# A chime-sdk-voice custom-resource handler (handlers/), behind the provider framework.
+# A chime-sdk-voice custom-resource handler (custom_resources/), behind the provider framework.
 _CHIME_API_HANDLER = FunctionExemptions(
     concurrency=DEPLOY_TIME_CONCURRENCY,
     dead_letter="The provider framework invokes the handler synchronously and reports its "

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import handlers
+import custom_resources
 import pytest
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
-from handlers import sip_rule
+from custom_resources import sip_rule
 
 RULE_ID = "3f5f6ec1-6004-494a-b514-1673d62cb8c5"
 NEW_RULE_ID = "7c06ea33-b310-4534-9660-207f13284187"
@@ -868,4 +868,4 @@ def test_required_actions_are_exactly_the_calls_the_handler_makes() -> None:
     actions = {"chime:" + "".join(part.title() for part in m.split("_")) for m in methods}
 
     assert set(sip_rule.REQUIRED_ACTIONS) == actions
-    assert sip_rule.REQUIRED_ACTIONS is handlers.SIP_RULE_ACTIONS
+    assert sip_rule.REQUIRED_ACTIONS is custom_resources.SIP_RULE_ACTIONS

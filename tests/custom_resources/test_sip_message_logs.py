@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import handlers
+import custom_resources
 import pytest
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
-from handlers import _deadline, sip_message_logs
+from custom_resources import _deadline, sip_message_logs
 
 SMA_ID = "8a912ad2-67aa-4852-a892-34a454d370c7"
 OTHER_SMA_ID = "d82f98e7-7557-4b6b-a690-3dcfcbf8ab2e"
@@ -453,12 +453,17 @@ def test_each_api_call_logs_one_structured_line(
     calls = [vars(r) for r in caplog.records if r.getMessage().startswith("api_call ")]
     assert [(c["name"], c["api"], c["sma"], c["outcome"]) for c in calls] == [
         (
-            "handlers.sip_message_logs",
+            "custom_resources.sip_message_logs",
             "PutSipMediaApplicationLoggingConfiguration",
             SMA_ID,
             "ThrottledClientException",
         ),
-        ("handlers.sip_message_logs", "PutSipMediaApplicationLoggingConfiguration", SMA_ID, "ok"),
+        (
+            "custom_resources.sip_message_logs",
+            "PutSipMediaApplicationLoggingConfiguration",
+            SMA_ID,
+            "ok",
+        ),
     ]
 
 
@@ -502,5 +507,5 @@ def test_required_actions_are_exactly_the_calls_the_handler_makes() -> None:
     actions = {"chime:" + "".join(part.title() for part in m.split("_")) for m in methods}
 
     assert set(sip_message_logs.REQUIRED_ACTIONS) == actions
-    assert sip_message_logs.REQUIRED_ACTIONS is handlers.SIP_MESSAGE_LOGS_ACTIONS
+    assert sip_message_logs.REQUIRED_ACTIONS is custom_resources.SIP_MESSAGE_LOGS_ACTIONS
     assert actions == {"chime:PutSipMediaApplicationLoggingConfiguration"}

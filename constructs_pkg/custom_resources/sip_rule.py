@@ -1,7 +1,7 @@
 """Custom resource for an Amazon Chime SDK SIP rule, which has no CloudFormation type.
 
 Runs as the ``on_event_handler`` of ``aws_cdk.custom_resources.Provider``
-(handler ``handlers.sip_rule.on_event``). The provider framework answers
+(handler ``custom_resources.sip_rule.on_event``). The provider framework answers
 CloudFormation: ``on_event`` returns ``{"PhysicalResourceId", "Data"}`` or raises.
 
 Properties. CloudFormation hands every scalar over as a string:
@@ -50,7 +50,7 @@ asynchronous work; every call here is synchronous and the waits are seconds, whi
 add a second Lambda, a Step Functions state machine and their roles and logs (each with its
 own compliance findings) to every stack.
 
-IAM: ``REQUIRED_ACTIONS``, on Resource ``*`` (why: ``handlers.SIP_RULE_ACTIONS``).
+IAM: ``REQUIRED_ACTIONS``, on Resource ``*`` (why: ``custom_resources.SIP_RULE_ACTIONS``).
 Logging: one line per API call, its fields passed as ``extra`` so that Lambda's
 JSON log format turns them into keys.
 """

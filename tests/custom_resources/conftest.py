@@ -1,7 +1,7 @@
 """Imports the custom-resource handlers as Lambda does, without aws_cdk, and isolates AWS config.
 
 The asset root of the handlers is ``constructs_pkg/``, so putting it on ``sys.path`` gives the
-same ``handlers.sip_rule`` module that Lambda loads; ``constructs_pkg/__init__.py`` (which
+same ``custom_resources.sip_rule`` module that Lambda loads; ``constructs_pkg/__init__.py`` (which
 imports aws_cdk) is never run.
 """
 

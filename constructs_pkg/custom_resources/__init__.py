@@ -1,9 +1,10 @@
-"""Custom-resource Lambda code (boto3 allowed here), shipped as an asset.
+"""Custom-resource Lambda code, run at deploy time (boto3 allowed); ``runtime/`` runs at call time.
 
-Each module is one handler for ``aws_cdk.custom_resources.Provider``. This file is
-also imported by the constructs at synth time, so it stays free of boto3 and holds
-only what both sides share: the IAM actions each handler needs, and the
-patterns of the values they check (use ``fullmatch``).
+Shipped as its own asset (``constructs_pkg/`` with this folder only), so it imports nothing
+from ``runtime/`` or the rest of the package. Each module is one handler for
+``aws_cdk.custom_resources.Provider``. This file is also imported by the constructs at
+synth time, so it stays free of boto3 and holds only what both sides share: the IAM
+actions each handler needs, and the patterns of the values they check (use ``fullmatch``).
 """
 
 import re
@@ -11,7 +12,10 @@ import re
 CHIME_NAME = re.compile(r"[a-zA-Z0-9 _.-]{1,256}")
 """A SIP media application or SIP rule name."""
 E164_NUMBER = re.compile(r"\+[1-9][0-9]{1,14}")
-"""A phone number in E.164: '+', country code and number, at most 15 digits."""
+"""A phone number in E.164: '+', country code and number, at most 15 digits.
+
+The same rule, without ``re``, is ``runtime/config.py``'s ``_is_e164`` (the call-time asset
+cannot import this one); tests/runtime/test_e164_rule.py holds the two to agree."""
 SMA_ID = re.compile(r"[^\s:/]{1,256}")
 """A SIP media application id, not its ARN (which ends in ``sma/<id>``). The API documents
 no pattern beyond non-blank; ids seen are UUIDs. No ':' or '/' keeps an ARN out."""

@@ -2,7 +2,7 @@
 
 CloudFormation has no property for it, so ``SipMessageLogs`` runs this as the
 ``on_event_handler`` of ``aws_cdk.custom_resources.Provider`` (handler
-``handlers.sip_message_logs.on_event``). It calls one chime-sdk-voice operation,
+``custom_resources.sip_message_logs.on_event``). It calls one chime-sdk-voice operation,
 PutSipMediaApplicationLoggingConfiguration, with
 ``SipMediaApplicationLoggingConfiguration={"EnableSipMediaApplicationMessageLogs": bool}``
 (names as in botocore's chime-sdk-voice 2022-08-03 service model).
@@ -38,7 +38,7 @@ NotFoundException: right after an SMA is created, the voice API may not see it y
 SIP rule handler meets the same). Any other error fails at once, naming the SMA and the
 API error.
 
-IAM: ``REQUIRED_ACTIONS``, on the SMA's ARN (``handlers.SIP_MESSAGE_LOGS_ACTIONS``).
+IAM: ``REQUIRED_ACTIONS``, on the SMA's ARN (``custom_resources.SIP_MESSAGE_LOGS_ACTIONS``).
 """
 
 from __future__ import annotations
