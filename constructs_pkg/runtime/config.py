@@ -167,7 +167,11 @@ def _parse_language_by_number(
 
 
 def _is_e164(number: str) -> bool:
-    """``+``, a country code and up to 15 digits in all (checked without importing re)."""
+    """``+``, a country code and up to 15 digits in all (checked without importing re).
+
+    The deploy-time asset's ``custom_resources.E164_NUMBER`` is the same rule; neither asset
+    can import the other, so tests/runtime/test_e164_rule.py holds the two to agree.
+    """
     digits = number[1:]
     return (
         number.startswith("+")

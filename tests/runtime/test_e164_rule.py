@@ -5,9 +5,8 @@ The sample handler checks its ``LANGUAGE_BY_NUMBER`` numbers with
 constructs check numbers with ``custom_resources.E164_NUMBER`` (deploy-time asset). The
 two assets ship separately, so neither imports the other; this test holds them to one
 rule. Both are imported here as the top-level packages Lambda loads (``constructs_pkg/``
-is on ``sys.path``, tests/runtime/conftest.py). ``E164_NUMBER``'s docstring names this
-test; ``_is_e164``'s does not yet, as any byte changed in the runtime asset publishes a new
-version of the SMA's handler (a new ``SmaHandlerCurrentVersion...`` logical id).
+is on ``sys.path``, tests/runtime/conftest.py). Each definition's docstring names the other
+and this test.
 
 The regex is used with ``fullmatch``: ``re.match`` with a ``$`` anchor would also take a
 number followed by one ``"\\n"``, which neither side accepts.
