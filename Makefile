@@ -68,13 +68,13 @@ bench: setup $(TOOLS)/powertools/.installed
 call: $(CALL_STAMP)
 	playaudio-sim call --cdk-out $(CDK_OUT) $(CALL_ARGS)
 
-# An sdist and a wheel in dist/, by the standard build front-end (tests/test_packaging.py
+# An sdist and a wheel in dist/, by the standard build front-end (tests/distribution/test_packaging.py
 # checks the wheel holds every runtime file and nothing else).
 dist: $(PY_STAMP)
 	rm -rf dist
 	python -m build --outdir dist
 
-# The API reference, built from the docstrings by pdoc (tests/test_docs.py builds it too).
+# The API reference, built from the docstrings by pdoc (tests/distribution/test_docs.py builds it too).
 DOCS_OUT ?= docs/api
 docs: $(PY_STAMP)
 	python scripts/build_docs.py $(DOCS_OUT)

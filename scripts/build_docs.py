@@ -9,7 +9,7 @@ pdoc 16 reads a reStructuredText field's name up to the last colon of its line, 
 ``:param versioned: keep every version. Default: True.`` would be listed as a parameter
 named "versioned: keep every version. Default". Before pdoc converts a docstring, each
 field's text moves to an indented line of its own (the same field in reST), which pdoc
-reads right; tests/test_docs.py fails if a name is listed wrong.
+reads right; tests/distribution/test_docs.py fails if a name is listed wrong.
 """
 
 from __future__ import annotations

@@ -30,8 +30,8 @@ from constructs_pkg import (
     WavPrompts,
 )
 from constructs_pkg.call_monitoring import DEFAULT_ALARMS, DEFAULT_ROLLBACK_ALARMS
+from tests.app.flag_matrix_app import user_function
 from tests.audio import wavgen
-from tests.flag_matrix_app import user_function
 
 PACKS = ["AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "Serverless"]
 ENV = cdk.Environment(account="123456789012", region="us-east-1")

@@ -19,9 +19,9 @@ from constructs_pkg import PromptBucket, SipMediaApplication, WavPrompts
 from constructs_pkg.chime_facts import SMA_REGIONS, SMA_TYPE_REGIONS
 from constructs_pkg.runtime import contract
 from constructs_pkg.runtime.catalog import BUCKET_ENV, CATALOG_ENV
+from tests.app.flag_matrix_app import user_function
 from tests.audio import wavgen
 from tests.conftest import cdk_json_context
-from tests.flag_matrix_app import user_function
 from tests.templates import chime_statements
 
 Build = Callable[..., tuple[cdk.Stack, SipMediaApplication]]

@@ -24,7 +24,7 @@ import pytest
 from app import build_app
 from constructs_pkg.compliance.exemptions import CFN_LINT_IGNORABLE
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 CHECKOV = ROOT / ".tools" / "checkov" / "bin" / "checkov"
 SIP_RULE_CONTEXT = {"phoneNumber": "+12065550100"}

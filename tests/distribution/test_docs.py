@@ -15,7 +15,7 @@ import pytest
 import constructs_pkg
 from tests.test_public_api import CONSTRUCTS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("build_docs", ROOT / "scripts" / "build_docs.py")
 assert _spec is not None and _spec.loader is not None
 build_docs = importlib.util.module_from_spec(_spec)

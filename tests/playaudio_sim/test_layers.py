@@ -29,7 +29,7 @@ from playaudio_sim.cloud_assembly import AssemblyError
 from playaudio_sim.engine import Call, Outcome
 from playaudio_sim.lambda_runner import LambdaRunner, opt_paths
 from tests.audio import wavgen
-from tests.simulator.conftest import STACK, write_assembly
+from tests.playaudio_sim.conftest import STACK, write_assembly
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
 IMPORTED_LAYER = "arn:aws:lambda:us-east-1:123456789012:layer:shared-tools:3"

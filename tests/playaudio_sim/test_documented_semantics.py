@@ -18,7 +18,7 @@ from playaudio_sim.assembly import CallSetup
 from playaudio_sim.engine import CallResult, CallUpdate, Outcome
 from playaudio_sim.readings import CONFLICTS, Readings, conflict_page
 from playaudio_sim.scenario import Scenario, ScenarioError
-from tests.simulator.conftest import run
+from tests.playaudio_sim.conftest import run
 
 GUIDE_PAGES = Path(__file__).with_name("data") / "guide_pages.txt"
 

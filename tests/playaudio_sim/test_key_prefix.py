@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from playaudio_sim.assembly import CallSetup
 from playaudio_sim.engine import Outcome
-from tests.simulator.conftest import BUCKET, run
+from tests.playaudio_sim.conftest import BUCKET, run
 
 
 def test_a_prefix_without_slash_is_served_as_a_folder(

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.app.test_compliance import PACKS
 from tests.audio import wavgen
 from tests.cli import CDK, ROOT, keys_heard, offline_environment
-from tests.test_compliance import PACKS
 
 ENGLISH_CALL = [
     "prompts/en-US/welcome.wav",

@@ -76,7 +76,7 @@ def test_prompts_dir_and_normalize_come_from_context(
 
 def test_default_prompts_are_the_shipped_8khz_mono_ones(make_app: Callable[..., cdk.App]) -> None:
     app = make_app()
-    with left_as_it_was(Path(__file__).resolve().parent.parent / "assets"):
+    with left_as_it_was(Path(__file__).resolve().parents[2] / "assets"):
         stack = build_app(app, {})
         app.synth()
     assert {"welcome", "goodbye", "error"} <= set(stack.prompts.prompts)

@@ -1,7 +1,7 @@
 """The constructs under any CDK feature-flag set a user's app may have.
 
 A user's app is not this repo: it may have no cdk.json (no flags at all), the one
-``cdk init`` writes, ours, or any mix. tests/flag_matrix_app.py builds every public
+``cdk init`` writes, ours, or any mix. tests/app/flag_matrix_app.py builds every public
 construct, alone and composed, and each flag set below must synthesize it with no
 unacknowledged cdk-nag finding on the constructs, and with the same security-relevant
 content (bucket policies, role permissions, invoke permissions, log retention) as under
@@ -29,14 +29,14 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
+from tests.app.flag_matrix_app import STACKS, USER_PATHS, build
 from tests.audio import wavgen
 from tests.cli import CDK, cli_environment
 from tests.conftest import cdk_json_context
-from tests.flag_matrix_app import STACKS, USER_PATHS, build
 from tests.snapshot_utils import normalize_template
 from tests.templates import security_content
 
-# The logical ids of the user's own resources in tests/flag_matrix_app.py.
+# The logical ids of the user's own resources in tests/app/flag_matrix_app.py.
 USER_LOGICAL_IDS = ("UserFunction", "UserBucket", "UserTopic")
 PACKS = ["AwsSolutions", "HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321", "Serverless"]
 MANAGED_LOG_GROUP = "@aws-cdk/aws-lambda:useCdkManagedLogGroup"

@@ -1,6 +1,6 @@
 """The apps of examples/, as a user has them: each folder copied out of the repo into a
 temporary one and synthesized there by the real CDK CLI, running cdk.json's app as
-``cdk synth`` in the folder does (examples/play_by_name: tests/test_large_catalog_app.py).
+``cdk synth`` in the folder does (examples/play_by_name: tests/app/test_large_catalog_app.py).
 
 Each synth must leave the user's files byte for byte as they were, and the template must
 hold what the user depends on: Chime may read the prompts for exactly the SMAs the user
@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
+from tests.app.test_compliance import PACKS
 from tests.cli import ROOT, cli_synth
 from tests.source_tree import left_as_it_was
-from tests.test_compliance import PACKS
 
 CHIME = {"Service": "voiceconnector.chime.amazonaws.com"}
 ACCOUNT = "123456789012"

@@ -25,7 +25,7 @@ import pytest
 
 from playaudio_sim.assembly import load_call_setup
 from playaudio_sim.cli import EXIT_SETUP_ERROR, main
-from tests.simulator.test_broken_input import (
+from tests.playaudio_sim.test_broken_input import (
     ASSETS,
     TEMPLATE,
     Case,

@@ -16,7 +16,7 @@ from playaudio_sim.assembly import CallSetup
 from playaudio_sim.cli import main
 from playaudio_sim.engine import CALLER_NUMBER, SMA_NUMBER, CallOptions, CallResult
 from playaudio_sim.scenario import Scenario, ScenarioError
-from tests.simulator.conftest import run, write_assembly
+from tests.playaudio_sim.conftest import run, write_assembly
 
 CALLER = "+4915112345678"
 SMA = "+442071838750"

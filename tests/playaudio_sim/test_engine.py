@@ -26,7 +26,7 @@ from playaudio_sim.engine import (
     write_outputs,
 )
 from playaudio_sim.lambda_runner import InvokeResult
-from tests.simulator.conftest import run
+from tests.playaudio_sim.conftest import run
 
 
 def events(result: CallResult) -> list[str]:

@@ -14,9 +14,9 @@ from playaudio_sim.engine import Call, CallOptions, CallResult
 from playaudio_sim.lambda_runner import lambda_environment
 from playaudio_sim.readings import Readings
 from playaudio_sim.scenario import Scenario
+from tests.playaudio_sim.conftest import run
 from tests.runtime import conftest  # noqa: F401  (puts runtime/ on sys.path, as in Lambda)
 from tests.runtime.test_metrics import FALLBACK_LINE_DIMENSION_SETS
-from tests.simulator.conftest import run
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.simulator.conftest import sample_cdk_out  # noqa: F401  (the fixture)
+from tests.playaudio_sim.conftest import sample_cdk_out  # noqa: F401  (the fixture)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_synth_says_what_it_wrote_where(sample_cdk_out: Path) -> None:  # noqa: F811

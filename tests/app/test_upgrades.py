@@ -1,6 +1,6 @@
 """Upgrading a deployed sample app: what CloudFormation would do to resources that exist.
 
-``tests/upgrades/play_audio_stack_before_alias.json`` is the sample app's template as it was
+``tests/app/upgrades/play_audio_stack_before_alias.json`` is the sample app's template as it was
 deployed before the SMA invoked the handler through its ``live`` alias (the snapshot of that
 release). Moving to the alias must update the SMA in place: its logical id stays, and only
 ``Endpoints`` changes, which the ``AWS::Chime::SipMediaApplication`` schema updates without

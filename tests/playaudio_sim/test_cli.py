@@ -13,7 +13,7 @@ import pytest
 from playaudio_sim.assembly import CallSetup
 from playaudio_sim.cli import main
 from playaudio_sim.readings import CONFLICTS
-from tests.simulator.conftest import write_assembly
+from tests.playaudio_sim.conftest import write_assembly
 
 ROOT = Path(__file__).resolve().parents[2]
 

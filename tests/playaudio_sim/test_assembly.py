@@ -12,7 +12,7 @@ import pytest
 from playaudio_sim.assembly import CallSetup, load_call_setup
 from playaudio_sim.cloud_assembly import AssemblyError
 from playaudio_sim.intrinsics import Resolver, UnresolvableError
-from tests.simulator.conftest import BUCKET, STACK, write_assembly
+from tests.playaudio_sim.conftest import BUCKET, STACK, write_assembly
 
 TEMPLATE: dict[str, Any] = {
     "Parameters": {"Env": {"Type": "String", "Default": "prod"}},
