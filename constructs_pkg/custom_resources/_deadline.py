@@ -1,4 +1,4 @@
-"""One deadline per custom-resource event, and the retry loop that keeps to it.
+"""One deadline per custom-resource event, the retry loop that keeps to it, and the client.
 
 Shared by the chime-sdk-voice handlers (``sip_rule``, ``sip_message_logs``), so that each
 fails in time with the cause instead of Lambda's "Task timed out".
@@ -26,8 +26,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from functools import cache
+from typing import TYPE_CHECKING, TypeVar
 
+import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
@@ -57,6 +59,9 @@ CLIENT_CONFIG = Config(
     read_timeout=_READ_TIMEOUT_SECONDS,
 )
 """botocore retries off (this module retries) and timeouts that add up to ``CALL_SECONDS``."""
+
+if TYPE_CHECKING:
+    from mypy_boto3_chime_sdk_voice.client import ChimeSDKVoiceClient
 
 TRANSIENT_CODES = frozenset(
     {"ThrottledClientException", "ServiceUnavailableException", "ServiceFailureException"}
@@ -229,3 +234,13 @@ class Deadline:
         return self._error_type(
             f"Could not {what} {subject}: {cause}; stopped after {counted} in {spent}, as {why}"
         )
+
+
+@cache
+def chime_voice_client() -> ChimeSDKVoiceClient:
+    """The chime-sdk-voice client both handlers call, with ``CLIENT_CONFIG``.
+
+    Made on first use, so importing a handler makes no client, and kept for the warm
+    invocations that follow.
+    """
+    return boto3.client("chime-sdk-voice", config=CLIENT_CONFIG)

@@ -47,14 +47,12 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
-import boto3
 from botocore.exceptions import ClientError
 
 from . import SIP_MESSAGE_LOGS_ACTIONS, SMA_ID
-from ._deadline import CLIENT_CONFIG, Deadline, error_code, log_event, remaining_seconds
+from ._deadline import Deadline, chime_voice_client, error_code, log_event, remaining_seconds
 
 if TYPE_CHECKING:
     from mypy_boto3_chime_sdk_voice.client import ChimeSDKVoiceClient
@@ -232,12 +230,6 @@ def handle(
     }
 
 
-@cache
-def _default_client() -> ChimeSDKVoiceClient:
-    """Created on first use, so importing this module makes no client."""
-    return boto3.client("chime-sdk-voice", config=CLIENT_CONFIG)
-
-
 def on_event(event: Mapping[str, Any], context: object) -> Response:
     """Lambda entry point for the CDK provider framework."""
-    return handle(event, _default_client(), context)
+    return handle(event, chime_voice_client(), context)

@@ -62,18 +62,16 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
 
-import boto3
 from botocore.exceptions import ClientError
 
 from . import CHIME_NAME, E164_NUMBER, HOSTNAME, SIP_RULE_ACTIONS
 from ._deadline import BACKOFF_SECONDS as BACKOFF_SECONDS
 from ._deadline import CALL_SECONDS as CALL_SECONDS
-from ._deadline import CLIENT_CONFIG, Deadline, error_code, log_event, remaining_seconds
 from ._deadline import DEFAULT_REMAINING_SECONDS as DEFAULT_REMAINING_SECONDS
 from ._deadline import RESPONSE_SECONDS as RESPONSE_SECONDS
+from ._deadline import Deadline, chime_voice_client, error_code, log_event, remaining_seconds
 
 if TYPE_CHECKING:
     from mypy_boto3_chime_sdk_voice.client import ChimeSDKVoiceClient
@@ -427,12 +425,6 @@ def handle(
     return {"PhysicalResourceId": rule_id, "Data": {"SipRuleId": rule_id}}
 
 
-@cache
-def _default_client() -> ChimeSDKVoiceClient:
-    """Created on first use, so importing this module makes no client."""
-    return boto3.client("chime-sdk-voice", config=CLIENT_CONFIG)
-
-
 def on_event(event: Mapping[str, Any], context: object) -> Response:
     """Lambda entry point for the CDK provider framework."""
-    return handle(event, _default_client(), context)
+    return handle(event, chime_voice_client(), context)

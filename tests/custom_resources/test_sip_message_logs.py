@@ -467,33 +467,10 @@ def test_each_api_call_logs_one_structured_line(
     ]
 
 
-def test_on_event_creates_one_client_lazily(
-    client: Any, stubber: Stubber, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    made: list[tuple[str, Any]] = []
-
-    def fake_client(service: str, config: Any = None) -> Any:
-        made.append((service, config))
-        return client
-
-    monkeypatch.setattr(sip_message_logs.boto3, "client", fake_client)
-    sip_message_logs._default_client.cache_clear()
-    try:
-        for _ in range(2):
-            sip_message_logs.on_event(event("Delete", PhysicalResourceId="not:an-sma"), None)
-    finally:
-        sip_message_logs._default_client.cache_clear()
-
-    assert [service for service, _ in made] == ["chime-sdk-voice"]
-    config = made[0][1]
-    assert config.retries == {"total_max_attempts": 1}
-    assert config.connect_timeout + config.read_timeout == _deadline.CALL_SECONDS
-
-
 def test_on_event_takes_the_deadline_from_the_lambda_context(
     client: Any, stubber: Stubber, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sip_message_logs, "_default_client", lambda: client)
+    monkeypatch.setattr(sip_message_logs, "chime_voice_client", lambda: client)
 
     with pytest.raises(sip_message_logs.SipMessageLogsError, match=r"\(0\.0 s of 3\.0 s spent\)"):
         sip_message_logs.on_event(

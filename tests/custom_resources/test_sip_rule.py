@@ -15,7 +15,7 @@ import custom_resources
 import pytest
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
-from custom_resources import sip_rule
+from custom_resources import _deadline, sip_message_logs, sip_rule
 
 RULE_ID = "3f5f6ec1-6004-494a-b514-1673d62cb8c5"
 NEW_RULE_ID = "7c06ea33-b310-4534-9660-207f13284187"
@@ -828,7 +828,7 @@ def test_each_api_call_logs_one_structured_line(
     assert calls[0].getMessage().startswith("api_call api=ListSipRules rule=play-audio outcome=ok")
 
 
-def test_on_event_creates_one_client_lazily(
+def test_both_handlers_share_one_client_made_on_first_use(
     client: Any, stubber: Stubber, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made: list[tuple[str, Any]] = []
@@ -837,13 +837,16 @@ def test_on_event_creates_one_client_lazily(
         made.append((service, config))
         return client
 
-    monkeypatch.setattr(sip_rule.boto3, "client", fake_client)
-    sip_rule._default_client.cache_clear()
+    monkeypatch.setattr(_deadline.boto3, "client", fake_client)
+    _deadline.chime_voice_client.cache_clear()
     try:
         for _ in range(2):
             sip_rule.on_event(event("Delete", PhysicalResourceId="not-a-rule"), None)
+            sip_message_logs.on_event(
+                {"RequestType": "Delete", "PhysicalResourceId": "not:an-sma"}, None
+            )
     finally:
-        sip_rule._default_client.cache_clear()
+        _deadline.chime_voice_client.cache_clear()
 
     assert [service for service, _ in made] == ["chime-sdk-voice"]
     config = made[0][1]
@@ -854,7 +857,7 @@ def test_on_event_creates_one_client_lazily(
 def test_on_event_takes_the_deadline_from_the_lambda_context(
     client: Any, stubber: Stubber, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sip_rule, "_default_client", lambda: client)
+    monkeypatch.setattr(sip_rule, "chime_voice_client", lambda: client)
 
     with pytest.raises(sip_rule.SipRuleError, match=r"\(0\.0 s of 3\.0 s spent\)"):
         sip_rule.on_event(
