@@ -1,7 +1,7 @@
 """The Amazon Chime SDK facts the constructs, the call simulator and the tests rely on, in one
 place: who reads the prompts, what they must be labelled, where SMAs and phone numbers exist,
-and what a name or number may look like; and where Lambda mounts layers, which the catalog
-layer and the simulator's stand-in Lambda both rest on.
+and what a name or number may look like; and where Lambda mounts layers and finds their
+Python modules, which the catalog layer and the simulator's stand-in Lambda both rest on.
 
 Import-light (no CDK): the simulator and the tests import it without loading jsii. The name
 and number patterns live in ``constructs_pkg.custom_resources`` because the SIP rule's Lambda
@@ -17,6 +17,7 @@ __all__ = [
     "CHIME_SERVICE_PRINCIPAL",
     "E164_NUMBER",
     "LAYER_MOUNT",
+    "LAYER_PYTHON",
     "PHONE_NUMBER_REGIONS",
     "SMA_ID",
     "SMA_REGIONS",
@@ -57,3 +58,7 @@ LAYER_MOUNT = "/opt"
 """Where Lambda extracts a function's layers (the catalog layer's files are read there); a
 Lambda fact the SMA's handler rests on, here so that the constructs and the simulator's
 stand-in Lambda share it."""
+LAYER_PYTHON = "python"
+"""The folder of a layer (under ``LAYER_MOUNT``) that Lambda's Python runtimes put on
+``sys.path`` ("Layer paths for each Lambda runtime"); the catalog layer ships its helper
+module there, and the simulator's stand-in Lambda imports from it."""

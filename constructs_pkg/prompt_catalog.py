@@ -20,14 +20,14 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct, IConstruct
 
 from constructs_pkg._props import describe
-from constructs_pkg.chime_facts import LAYER_MOUNT
+from constructs_pkg.chime_facts import LAYER_MOUNT, LAYER_PYTHON
 from constructs_pkg.prompt_files import CATALOG_STAGING, own_folder, path_digest
 from constructs_pkg.runtime.catalog import BUCKET_ENV, CATALOG_ENV
 
 # The catalog layer: the file under /opt (where Lambda extracts layers), and the runtime
 # helper as a module on the layer's Python path (/opt/python).
 CATALOG_FOLDER = "playaudio/catalogs"
-CATALOG_MODULE = "python/playaudio_catalog.py"
+CATALOG_MODULE = f"{LAYER_PYTHON}/playaudio_catalog.py"
 _CATALOG_HELPER = Path(__file__).resolve().parent / "runtime" / "catalog.py"
 
 # The functions bound to a catalog, by the app and the function's construct path.

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from constructs_pkg.audio import NORMALIZABLE_SUFFIXES
 from constructs_pkg.audio.prompt_errors import WavError
 from constructs_pkg.audio.prompt_file_io import (
     non_regular_error,
@@ -31,8 +32,6 @@ from constructs_pkg.audio.wav import WavInfo, check_prompt
 from constructs_pkg.runtime.catalog import PROMPT_SUFFIX
 from constructs_pkg.s3_keys import asset_path_problem, deployed_key, key_problem
 
-# With normalize=True these are decoded too, and deployed as .wav.
-NORMALIZABLE_SUFFIXES = (".wav", ".flac", ".ogg")
 # The folders WavPrompts writes in the cloud assembly (a source folder holding one of them
 # is a cloud assembly, never prompts).
 CACHE_FOLDER = ".playaudio-cache"
@@ -202,9 +201,11 @@ def is_assembly(folder: Path, assembly: Path) -> bool:
 
 
 def expected_files(normalize: bool) -> str:
+    """``files ending in .wav (any case)``, or with normalize the suffixes it decodes."""
     if normalize:
-        return "files ending in .wav, .flac or .ogg (any case)"
-    return "files ending in .wav (any case)"
+        *first, last = NORMALIZABLE_SUFFIXES
+        return f"files ending in {', '.join(first)} or {last} (any case)"
+    return f"files ending in {PROMPT_SUFFIX} (any case)"
 
 
 def prompt_name(relative: Path) -> str:

@@ -54,7 +54,7 @@ from constructs_pkg.prompt_files import (
     staged_name,
 )
 from constructs_pkg.runtime import catalog as runtime_catalog
-from constructs_pkg.runtime.catalog import CATALOG_FORMAT
+from constructs_pkg.runtime.actions import AUDIO_SOURCE_TYPE
 from constructs_pkg.s3_keys import deployed_key, normalize_key_prefix
 
 if TYPE_CHECKING:
@@ -254,7 +254,7 @@ class WavPrompts(Construct):
         """The PlayAudio ``AudioSource`` for prompt ``name`` (e.g. "menu/main") in
         ``language`` (see ``prompt``)."""
         return {
-            "Type": "S3",
+            "Type": AUDIO_SOURCE_TYPE,
             "BucketName": self.deployment.deployed_bucket.bucket_name,
             "Key": self.prompt(name, language).key,
         }
@@ -278,16 +278,12 @@ class WavPrompts(Construct):
     def catalog(self) -> dict[str, Any]:
         """The catalog document a bound function reads: the key prefix, and per prompt name
         "<durationMs>,<rate>,<channels>"; a key is keyPrefix + name + ".wav"."""
-        return {
-            "format": CATALOG_FORMAT,
-            "catalog": self.node.path,
-            "keyPrefix": self.key_prefix,
-            "languages": list(self.languages),
-            "prompts": {
-                name: f"{p.duration_ms},{p.sample_rate},{p.channels}"
-                for name, p in sorted(self.prompts.items())
-            },
-        }
+        return runtime_catalog.document(
+            self.node.path,
+            self.key_prefix,
+            self.languages,
+            {name: (p.duration_ms, p.sample_rate, p.channels) for name, p in self.prompts.items()},
+        )
 
     def catalog_json(self) -> str:
         """The catalog as compact JSON (UTF-8, no size limit): the file ``bind`` ships, and

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from constructs_pkg.chime_facts import LAYER_MOUNT
+from constructs_pkg.chime_facts import LAYER_MOUNT, LAYER_PYTHON
 
 from .assembly import Function
 from .cloud_assembly import AssemblyError
@@ -59,8 +59,7 @@ WORKER = Path(__file__).with_name("_lambda_worker.py")
 # print sys.path (UNVERIFIED here: the page lists the folders, not their order). Merge
 # order: "The order in which you add the layers is the order in which Lambda merges the
 # layer content into the execution environment" (.../lambda/latest/dg/adding-layers.html).
-LAYER_SITE_PACKAGES = "python/lib/{runtime}/site-packages"
-LAYER_PYTHON = "python"
+LAYER_SITE_PACKAGES = LAYER_PYTHON + "/lib/{runtime}/site-packages"
 
 
 @dataclass

@@ -17,11 +17,11 @@ import tempfile
 import wave
 from pathlib import Path
 
-from constructs_pkg.audio.wav import WavInfo, check_prompt
+from constructs_pkg.audio.wav import RECOMMENDED_RATE, WavInfo, check_prompt
 
 from .buckets import StoredObject
 
-RATE = 8000
+RATE = RECOMMENDED_RATE  # the call is mixed at the rate prompts are recommended at
 SAMPLES_PER_MS = RATE // 1000
 SAMPLE_WIDTH = 2
 

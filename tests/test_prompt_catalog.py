@@ -20,7 +20,7 @@ from aws_cdk.assertions import Match, Template
 from app import add_compliance_packs
 from constructs_pkg import PromptBucket, WavPrompts
 from constructs_pkg.runtime import catalog
-from constructs_pkg.runtime.actions import play_audio, response, validate_response
+from constructs_pkg.runtime.actions import play_audio, response, s3_audio_source, validate_response
 from tests.audio import wavgen
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
@@ -436,3 +436,27 @@ def test_all_five_nag_packs_pass_on_a_bound_user_function(
         if not path.startswith("NagStack/UserFunction/")
     ]
     assert findings == []
+
+
+def test_the_catalog_document_round_trips_and_its_audio_source_is_the_actions_shape(
+    tmp_path: Path,
+) -> None:
+    written = catalog.document(
+        "Stack/Prompts", "audio/", ["en-US", "es-US"], {"es-US/welcome": (1250, 8000, 1)}
+    )
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(written), encoding="utf-8")
+
+    loaded = catalog.load(str(path), "prompts-bucket")
+
+    info = loaded.prompt("welcome", "es-US")
+    assert (info.name, info.key, info.duration_ms, info.sample_rate, info.channels) == (
+        "es-US/welcome",
+        "audio/es-US/welcome.wav",
+        1250,
+        8000,
+        1,
+    )
+    assert loaded.audio_source("welcome", "es-US") == s3_audio_source(
+        "prompts-bucket", "audio/es-US/welcome.wav"
+    )

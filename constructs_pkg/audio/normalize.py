@@ -66,20 +66,23 @@ import numpy.typing as npt
 import soundfile as sf  # type: ignore[import-untyped]
 import soxr  # type: ignore[import-untyped]
 
+from . import NORMALIZABLE_CONTAINERS
 from .prompt_errors import PromptTooLargeError, WavError
 from .prompt_file_io import open_prompt, unreadable_error, unreadable_on_os_error
 from .wav import (
     MAX_PLAUSIBLE_RATE,
     MAX_PROMPT_BYTES,
     MIN_PLAUSIBLE_RATE,
+    RECOMMENDED_CHANNELS,
+    RECOMMENDED_RATE,
     check_wav_structure,
 )
 
 NORMALIZER_VERSION = "1"
 """Bump when a change here alters output bytes: it invalidates every cached file."""
 
-TARGET_RATE = 8000
-TARGET_CHANNELS = 1
+TARGET_RATE = RECOMMENDED_RATE  # normalizing gives what check_prompt recommends
+TARGET_CHANNELS = RECOMMENDED_CHANNELS
 TARGET_SAMPLE_WIDTH = 2  # bytes: 16-bit signed PCM
 RESAMPLE_QUALITY = "HQ"
 BLOCK_FRAMES = 65_536
@@ -391,16 +394,10 @@ def _decode_into(f: _ReadErrorCatcher, name: str, out: BinaryIO) -> None:
             )
 
 
-# The containers each suffix may hold: libsndfile recognises a file by its content, and
-# only these have a structure check (RIFF chunks; Ogg's end-of-stream; FLAC's own), so a
-# truncated AIFF, W64, RF64, AU, NIST or IRCAM file named .wav would decode shorter.
-_CONTAINERS = {".wav": ("WAV", "WAVEX"), ".flac": ("FLAC",), ".ogg": ("OGG",)}
-
-
 def _check_container(snd: Any, name: str) -> None:
     """Refuse a container the suffix does not stand for, an implausible rate, and output
     over Chime's size limit, before any audio work (a 1 Hz header would grow 8,000-fold)."""
-    expected = _CONTAINERS.get(Path(name).suffix.lower())
+    expected = NORMALIZABLE_CONTAINERS.get(Path(name).suffix.lower())
     if expected is not None and snd.format not in expected:
         raise UndecodableAudioError(
             name,

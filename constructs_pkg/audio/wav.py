@@ -112,7 +112,10 @@ _REENCODE = "Re-encode to 16-bit PCM, or pass normalize=True"
 _DAMAGED = "Re-export or re-copy it; normalize=True cannot repair a damaged file"
 
 _T = TypeVar("_T")
-_CONVERT = "Convert it to PCM WAV, e.g. ffmpeg -i IN -ac 1 -ar 8000 -c:a pcm_s16le OUT.wav"
+_CONVERT = (
+    "Convert it to PCM WAV, e.g. ffmpeg -i IN "
+    f"-ac {RECOMMENDED_CHANNELS} -ar {RECOMMENDED_RATE} -c:a pcm_s16le OUT.wav"
+)
 
 
 @dataclass(frozen=True)

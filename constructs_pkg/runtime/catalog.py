@@ -181,7 +181,12 @@ class Catalog:
         return self.key_prefix + name + PROMPT_SUFFIX
 
     def audio_source(self, name: str, language: str | None = None) -> dict[str, str]:
-        """The PlayAudio ``AudioSource`` of prompt ``name`` in ``language`` (a new dict)."""
+        """The PlayAudio ``AudioSource`` of prompt ``name`` in ``language`` (a new dict).
+
+        Spelled out, not ``actions.s3_audio_source``: this file ships alone in the catalog
+        layer, so it imports nothing of the package; tests/test_prompt_catalog.py holds the
+        two to one shape.
+        """
         return {"Type": "S3", "BucketName": self.bucket, "Key": self.prompt(name, language).key}
 
     def _where(self) -> str:
@@ -202,6 +207,26 @@ class Catalog:
             f"no prompt named {name!r}{where} in {self._where()}, which has "
             f"{len(self._entries)} prompts; {hint}"
         )
+
+
+def document(
+    label: str,
+    key_prefix: str,
+    languages: Sequence[str],
+    prompts: Mapping[str, tuple[int, int, int]],
+) -> dict[str, object]:
+    """The catalog document of ``prompts`` (name: duration in ms, rate, channels), as
+    WavPrompts writes it at synth and :func:`load` reads it back: one format, written here."""
+    return {
+        "format": CATALOG_FORMAT,
+        "catalog": label,
+        "keyPrefix": key_prefix,
+        "languages": list(languages),
+        "prompts": {
+            name: f"{ms},{rate},{channels}"
+            for name, (ms, rate, channels) in sorted(prompts.items())
+        },
+    }
 
 
 def load(path: str, bucket: str) -> Catalog:
