@@ -17,12 +17,12 @@ Objects someone uploads by hand (``prune=False`` keeps them) are not known.
 
 Each property is checked right after its intrinsics are resolved (an ``Fn::If``
 or ``Fn::Select`` can hide any shape from the template check in
-:mod:`.assembly`); ``{"Ref": "AWS::NoValue"}`` is an absent property. A value
+:mod:`.call_setup`); ``{"Ref": "AWS::NoValue"}`` is an absent property. A value
 of the wrong shape is a :class:`PropertyError`, an asset the deployment cannot
 extract (missing, of the wrong kind, a zip that is not one or is damaged, a
 member that would land outside the prefix) an :class:`AssetError`; both name
 the resource and property, what was found and what was expected, and
-:mod:`.assembly` turns them into an ``AssemblyError`` (exit 7). Bucket policy
+:mod:`.call_setup` turns them into an ``AssemblyError`` (exit 7). Bucket policy
 statements are checked for shape only; what :mod:`.policy` does not model
 (``NotPrincipal``...) is still reported when a call evaluates the policy.
 """

@@ -19,8 +19,8 @@ from typing import Any, Protocol
 from constructs_pkg.runtime.events import participant
 
 from . import rules
-from .assembly import CallSetup
 from .call_options import CallOptions
+from .call_setup import CallSetup
 from .intrinsics import standin_uuid
 from .lambda_runner import InvokeResult, LambdaRunner
 from .media import CallAudio, PromptLoader, samples_to_ms

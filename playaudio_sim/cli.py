@@ -22,7 +22,7 @@ traceback); 130 interrupted (Ctrl-C).
 A cdk.out, scenario file or --out folder that cannot be used is one line on
 stderr, ``playaudio-sim: `` then the file, what was found there and what was
 expected, and no call is played (argparse's own usage errors print the usage
-first). The shapes are checked where each file is read: assembly.py for
+first). The shapes are checked where each file is read: call_setup.py for
 manifest.json, the templates and the asset manifests (buckets.py, once
 intrinsics are resolved, for the prompt deployments, bucket policies and
 prompt assets), scenario.py for scenarios, through jsonfile.read_json.
@@ -245,7 +245,7 @@ def _fail(message: str, status: int) -> int:
 
 
 def _call(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    from .assembly import load_call_setup
+    from .call_setup import load_call_setup
     from .cloud_assembly import AssemblyError
     from .engine import Call, CallOptions, parse_keys, parse_update, write_outputs
     from .readings import Readings

@@ -3,7 +3,7 @@
 ``manifest.json`` names the stacks (nested assemblies of stages included); each
 stack's template and asset manifest say where its assets are (``asset.<hash>``
 in cdk.out). :func:`load_stacks` returns them as :class:`Stack`; what the
-simulator finds in them is :mod:`.assembly`'s work. No CDK import.
+simulator finds in them is :mod:`.call_setup`'s work. No CDK import.
 
 Each file is checked where it is read, once per kind (:func:`_read_manifest`,
 :func:`_read_template`, :func:`_read_asset_manifest`, all through

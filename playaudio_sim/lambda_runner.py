@@ -48,7 +48,7 @@ from typing import IO, Any
 
 from constructs_pkg.chime_facts import LAYER_MOUNT, LAYER_PYTHON
 
-from .assembly import Function
+from .call_setup import Function
 from .cloud_assembly import AssemblyError
 
 WORKER = Path(__file__).with_name("_lambda_worker.py")

@@ -69,8 +69,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .assembly import CallSetup
 from .call_options import CallOptions, CallUpdate, check_phone_number, parse_keys
+from .call_setup import CallSetup
 from .jsonfile import JsonFileError, describe, read_json
 from .readings import Readings
 from .results import CallResult, Outcome

@@ -16,7 +16,7 @@ import aws_cdk as cdk
 import pytest
 
 from app import build_app
-from playaudio_sim.assembly import CallSetup, load_call_setup
+from playaudio_sim.call_setup import CallSetup, load_call_setup
 from playaudio_sim.policy import (
     Decision,
     Evaluation,

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from playaudio_sim.assembly import CallSetup, load_call_setup
+from playaudio_sim.call_setup import CallSetup, load_call_setup
 from playaudio_sim.engine import Call, CallOptions, CallResult, parse_keys
 from tests.audio import wavgen
 

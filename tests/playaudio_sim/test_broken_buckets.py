@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from playaudio_sim.assembly import load_call_setup
+from playaudio_sim.call_setup import load_call_setup
 from playaudio_sim.cli import EXIT_SETUP_ERROR, main
 from tests.playaudio_sim.test_broken_input import (
     ASSETS,

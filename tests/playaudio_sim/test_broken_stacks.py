@@ -23,7 +23,7 @@ from aws_cdk import aws_s3_deployment as s3deploy
 
 import constructs_pkg
 from constructs_pkg import PromptBucket, SipMediaApplication
-from playaudio_sim.assembly import load_call_setup
+from playaudio_sim.call_setup import load_call_setup
 from playaudio_sim.engine import Call, CallResult, Outcome
 from tests.audio import wavgen
 

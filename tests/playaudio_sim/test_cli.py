@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from playaudio_sim.assembly import CallSetup
+from playaudio_sim.call_setup import CallSetup
 from playaudio_sim.cli import main
 from playaudio_sim.readings import CONFLICTS
 from tests.playaudio_sim.conftest import write_assembly

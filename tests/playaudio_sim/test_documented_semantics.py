@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from playaudio_sim import rules
-from playaudio_sim.assembly import CallSetup
+from playaudio_sim.call_setup import CallSetup
 from playaudio_sim.engine import CallResult, CallUpdate, Outcome
 from playaudio_sim.readings import CONFLICTS, Readings, conflict_page
 from playaudio_sim.scenario import Scenario, ScenarioError

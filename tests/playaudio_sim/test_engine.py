@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from playaudio_sim.assembly import CallSetup
+from playaudio_sim.call_setup import CallSetup
 from playaudio_sim.engine import (
     Call,
     CallOptions,

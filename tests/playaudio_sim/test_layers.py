@@ -23,7 +23,7 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 
 from constructs_pkg import PromptBucket, SipMediaApplication, WavPrompts
-from playaudio_sim.assembly import load_call_setup
+from playaudio_sim.call_setup import load_call_setup
 from playaudio_sim.cli import main
 from playaudio_sim.cloud_assembly import AssemblyError
 from playaudio_sim.engine import Call, Outcome

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from playaudio_sim.assembly import CallSetup
+from playaudio_sim.call_setup import CallSetup
 from playaudio_sim.engine import Call, CallOptions, CallResult
 from playaudio_sim.lambda_runner import lambda_environment
 from playaudio_sim.readings import Readings

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from playaudio_sim.assembly import CallSetup
+from playaudio_sim.call_setup import CallSetup
 from playaudio_sim.cli import main
 from playaudio_sim.engine import CALLER_NUMBER, SMA_NUMBER, CallOptions, CallResult
 from playaudio_sim.scenario import Scenario, ScenarioError

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from playaudio_sim.assembly import CallSetup
+from playaudio_sim.call_setup import CallSetup
 from playaudio_sim.engine import Call, CallOptions
 from playaudio_sim.lambda_runner import InvokeResult, LambdaRunner
 from playaudio_sim.readings import CONFLICTS, Readings

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from playaudio_sim.assembly import CallSetup, load_call_setup
+from playaudio_sim.call_setup import CallSetup, load_call_setup
 from playaudio_sim.cloud_assembly import AssemblyError
 from playaudio_sim.intrinsics import Resolver, UnresolvableError
 from tests.playaudio_sim.conftest import BUCKET, STACK, write_assembly
