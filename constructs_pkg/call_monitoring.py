@@ -33,6 +33,7 @@ from constructs import Construct
 
 from constructs_pkg._props import Problems, describe, real_signature
 from constructs_pkg.runtime import contract, metrics
+from constructs_pkg.runtime.events import INVALID_AUDIO_SOURCE
 from constructs_pkg.sip_media_application import SipMediaApplication
 
 # The SMA retries an invocation after 5 s without an answer, then fails the call.
@@ -179,7 +180,7 @@ class CallMonitoring(Construct):
             return self.call_metric(
                 metrics.ACTION_FAILURES,
                 period=period,
-                dimensions={metrics.ERROR_TYPE_DIMENSION: "InvalidAudioSource"},
+                dimensions={metrics.ERROR_TYPE_DIMENSION: INVALID_AUDIO_SOURCE},
             )
         return self.call_metric(_CALL_METRICS[name], period=period)
 

@@ -31,13 +31,14 @@ from typing import Any
 from constructs_pkg.audio.prompt_errors import WavError
 from constructs_pkg.audio.wav import WavInfo, check_prompt
 from constructs_pkg.chime_facts import CHIME_SERVICE_PRINCIPAL, WAV_CONTENT_TYPE
+from constructs_pkg.runtime.events import (
+    INVALID_ACTION_PARAMETER,
+    INVALID_AUDIO_SOURCE,
+    SYSTEM_EXCEPTION,
+)
 
 from .buckets import ObjectStore, StoredObject
 from .policy import UnsupportedPolicyError, chime_get_object, evaluate
-
-INVALID_AUDIO_SOURCE = "InvalidAudioSource"
-INVALID_ACTION_PARAMETER = "InvalidActionParameter"
-SYSTEM_EXCEPTION = "SystemException"
 
 _GUIDE = "https://docs.aws.amazon.com/chime-sdk/latest/dg/"
 DOCS = {

@@ -47,6 +47,12 @@ EVENT_TYPES = (
     HANGUP,
 )
 
+# The ErrorType of a failed action (ACTION_FAILED's ActionData): those the guide's pages name.
+INVALID_AUDIO_SOURCE = "InvalidAudioSource"
+SYSTEM_EXCEPTION = "SystemException"
+INVALID_ACTION_PARAMETER = "InvalidActionParameter"
+ACTION_ERROR_TYPES = (INVALID_AUDIO_SOURCE, SYSTEM_EXCEPTION, INVALID_ACTION_PARAMETER)
+
 
 def participant(
     call_id: str,

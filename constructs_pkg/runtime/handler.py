@@ -128,6 +128,7 @@ from .events import (
     DIGITS_RECEIVED,
     EVENT_TYPES,
     HANGUP,
+    INVALID_AUDIO_SOURCE,
     INVALID_LAMBDA_RESPONSE,
     NEW_INBOUND_CALL,
     NEW_OUTBOUND_CALL,
@@ -214,7 +215,7 @@ def _failure_language(config: Config, event: InvocationEvent, failing: set[str])
 def _on_action_failed(event: InvocationEvent, config: Config) -> dict[str, Any]:
     parameters = event.action_parameters
     actions: list[dict[str, Any]] = []
-    broken_audio = event.error_type == "InvalidAudioSource"
+    broken_audio = event.error_type == INVALID_AUDIO_SOURCE
     # A PlayAudioAndGetDigits failure with InvalidAudioSource is also the guide's example of
     # "fails to collect the number of specified digits": maybe no prompt is broken at all.
     maybe_no_input = broken_audio and event.action_type == ACTION_PLAY_AUDIO_AND_GET_DIGITS

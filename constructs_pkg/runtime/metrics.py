@@ -56,6 +56,7 @@ import sys
 import time
 
 from .actions import ACTION_TYPES
+from .events import ACTION_ERROR_TYPES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ METRIC_NAMES = (
 UNIT = "Count"
 UNKNOWN = "unknown"
 OTHER = "Other"
-ERROR_TYPES = ("InvalidAudioSource", "SystemException", "InvalidActionParameter", OTHER)
+ERROR_TYPES = (*ACTION_ERROR_TYPES, OTHER)
 
 _BY_SMA_AND_FUNCTION = ((SMA_DIMENSION,), (FUNCTION_DIMENSION,))
 DIMENSION_SETS: dict[str, tuple[tuple[str, ...], ...]] = {
