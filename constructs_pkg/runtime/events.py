@@ -47,6 +47,11 @@ EVENT_TYPES = (
     HANGUP,
 )
 
+# CallDetails' field with the SIP media application's id (pstn-invocations.md, the event
+# reference), and the name several of the guide's examples (case-1.md, use-cases.md) give it.
+SMA_ID_FIELD = "SipMediaApplicationId"
+SMA_ID_EXAMPLES_FIELD = "SipApplicationId"
+
 # The ErrorType of a failed action (ACTION_FAILED's ActionData): those the guide's pages name.
 INVALID_AUDIO_SOURCE = "InvalidAudioSource"
 SYSTEM_EXCEPTION = "SystemException"
@@ -86,7 +91,7 @@ def call_details(
     sma_id: str,
     participants: list[dict[str, Any]],
     attributes: dict[str, str] | None = None,
-    sma_id_field: str = "SipMediaApplicationId",
+    sma_id_field: str = SMA_ID_FIELD,
     sip_rule_id: str | None = None,
 ) -> dict[str, Any]:
     """``CallDetails``: ``TransactionAttributes`` only when not None, ``SipRuleId`` only
