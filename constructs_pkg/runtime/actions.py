@@ -30,7 +30,7 @@ Serialization choices:
 
 from __future__ import annotations
 
-from .events import SCHEMA_VERSION
+from .events import LEG_A, LEG_B, SCHEMA_VERSION
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ ACTION_PLAY_AUDIO_AND_GET_DIGITS = "PlayAudioAndGetDigits"
 ACTION_PAUSE = "Pause"
 ACTION_HANGUP = "Hangup"
 
-PARTICIPANT_TAGS = ("LEG-A", "LEG-B")
+PARTICIPANT_TAGS = (LEG_A, LEG_B)
 DTMF_DIGITS = "0123456789#*"
 SIP_RESPONSE_CODES = ("0", "480", "486")
 AUDIO_SOURCE_TYPE = "S3"
@@ -101,7 +101,7 @@ def _non_empty_str(field: str, value: object) -> str | None:
 def _participant_tag(field: str, value: object) -> str | None:
     if isinstance(value, str) and value in PARTICIPANT_TAGS:
         return None
-    return _invalid(field, value, "'LEG-A' or 'LEG-B'")
+    return _invalid(field, value, f"{LEG_A!r} or {LEG_B!r}")
 
 
 def _sip_response_code(field: str, value: object) -> str | None:

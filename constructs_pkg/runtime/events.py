@@ -47,6 +47,15 @@ EVENT_TYPES = (
     HANGUP,
 )
 
+IGNORED_RESPONSE_EVENTS = (NEW_OUTBOUND_CALL, RINGING, HANGUP, ACTION_INTERRUPTED)
+"""Events whose response the SMA ignores: RINGING and NEW_OUTBOUND_CALL (use-create-call-api.md:
+"Any response ... is ignored"), ACTION_INTERRUPTED (update-sip-call.md) and HANGUP (the call
+is over; on a one-leg call use-cases.md says the response is ignored)."""
+
+# The participant tags of a call's legs (CallDetails.Participants, and an action's target).
+LEG_A = "LEG-A"
+LEG_B = "LEG-B"
+
 # CallDetails' field with the SIP media application's id (pstn-invocations.md, the event
 # reference), and the name several of the guide's examples (case-1.md, use-cases.md) give it.
 SMA_ID_FIELD = "SipMediaApplicationId"
@@ -67,7 +76,7 @@ def participant(
     direction: str,
     start_ms: str,
     status: str | None = None,
-    tag: str = "LEG-A",
+    tag: str = LEG_A,
 ) -> dict[str, Any]:
     """One entry of ``CallDetails.Participants``; ``Status`` only when given."""
     entry: dict[str, Any] = {
