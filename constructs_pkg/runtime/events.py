@@ -66,6 +66,12 @@ INVALID_AUDIO_SOURCE = "InvalidAudioSource"
 SYSTEM_EXCEPTION = "SystemException"
 INVALID_ACTION_PARAMETER = "InvalidActionParameter"
 ACTION_ERROR_TYPES = (INVALID_AUDIO_SOURCE, SYSTEM_EXCEPTION, INVALID_ACTION_PARAMETER)
+# Their ErrorMessage, as the guide's examples write it (for the simulator and the bench).
+ACTION_ERROR_MESSAGES = {
+    INVALID_AUDIO_SOURCE: "Audio Source parameter value is invalid.",
+    INVALID_ACTION_PARAMETER: "CallId or ParticipantTag parameter for action is invalid.",
+    SYSTEM_EXCEPTION: "System error while running action.",  # play-audio.md, its error table
+}
 
 
 def participant(
