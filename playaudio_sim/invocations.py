@@ -14,11 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from constructs_pkg.chime_facts import CHIME_SERVICE_PRINCIPAL
-from constructs_pkg.runtime.actions import (
-    ACTION_HANGUP,
-    MAX_TRANSACTION_ATTRIBUTES,
-    validate_response,
-)
+from constructs_pkg.runtime.actions import ACTION_HANGUP, validate_response
+from constructs_pkg.runtime.attributes import MAX_TRANSACTION_ATTRIBUTES
 from constructs_pkg.runtime.events import (
     HANGUP,
     IGNORED_RESPONSE_EVENTS,
