@@ -1,9 +1,11 @@
 """The four invocation events the handler benchmarks use, the configuration, a fake context.
 
 Stdlib only: the cold-start and per-event children import it from the Powertools
-venv's interpreter too. So the event builders and names are loaded by path from
-``constructs_pkg/runtime/events.py`` (which imports nothing from the package),
-not imported through ``constructs_pkg`` (whose ``__init__`` imports aws_cdk).
+venv's interpreter too. So the event builders and names, the handler's variables and
+defaults, and the catalog's variables and format are loaded by path from
+``constructs_pkg/runtime/``'s ``events.py``, ``contract.py`` and ``catalog.py`` (which
+import nothing from the package), not imported through ``constructs_pkg`` (whose
+``__init__`` imports aws_cdk).
 """
 
 from __future__ import annotations
@@ -15,16 +17,18 @@ from types import ModuleType
 from typing import Any
 
 
-def _load_runtime_events() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "constructs_pkg" / "runtime" / "events.py"
-    spec = importlib.util.spec_from_file_location("_bench_runtime_events", path)
+def _load_runtime_module(name: str) -> ModuleType:
+    path = Path(__file__).resolve().parents[1] / "constructs_pkg" / "runtime" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_bench_runtime_{name}", path)
     assert spec is not None and spec.loader is not None, path
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-_events = _load_runtime_events()
+_events = _load_runtime_module("events")
+_contract = _load_runtime_module("contract")
+_catalog = _load_runtime_module("catalog")
 CALL_ID = _events.EXAMPLE_CALL_ID
 
 BUCKET = "playaudiostack-promptsbucket-1a2b3c4d5e6f"
@@ -39,7 +43,7 @@ def catalog_document(extra_prompts: int = 0) -> dict[str, Any]:
         name = f"department-{i % 40:02}/menu {i % 13}/option {i:05} - please hold the line"
         prompts[name] = f"{2000 + i % 997},8000,1"
     return {
-        "format": "playaudio-catalog/2",
+        "format": _catalog.CATALOG_FORMAT,
         "catalog": "PlayAudioStack/PromptFiles",
         "keyPrefix": "prompts/",
         "languages": [],
@@ -56,12 +60,12 @@ def handler_environment(folder: Path, extra_prompts: int = 0) -> dict[str, str]:
         encoding="utf-8",
     )
     return {
-        "PROMPTS_BUCKET": BUCKET,
-        "PROMPT_CATALOG": str(catalog),
-        "WELCOME_PROMPT": "welcome",
-        "FALLBACK_PROMPT": "error",
-        "PLAYBACK_TERMINATORS": "#",
-        "PLAYBACK_REPEAT": "1",
+        _catalog.BUCKET_ENV: BUCKET,
+        _catalog.CATALOG_ENV: str(catalog),
+        _contract.WELCOME_PROMPT: _contract.DEFAULT_WELCOME_PROMPT,
+        _contract.FALLBACK_PROMPT: _contract.DEFAULT_FALLBACK_PROMPT,
+        _contract.PLAYBACK_TERMINATORS: _contract.DEFAULT_PLAYBACK_TERMINATORS,
+        _contract.PLAYBACK_REPEAT: str(_contract.DEFAULT_PLAYBACK_REPEAT),
     }
 
 
@@ -70,9 +74,9 @@ def _welcome_action() -> dict[str, Any]:
         "Type": "PlayAudio",
         "Parameters": {
             "CallId": CALL_ID,
-            "ParticipantTag": "LEG-A",
-            "PlaybackTerminators": ["#"],
-            "Repeat": 1,
+            "ParticipantTag": _events.LEG_A,
+            "PlaybackTerminators": list(_contract.DEFAULT_PLAYBACK_TERMINATORS),
+            "Repeat": _contract.DEFAULT_PLAYBACK_REPEAT,
             "AudioSource": {"Type": "S3", "BucketName": BUCKET, "Key": "prompts/welcome.wav"},
         },
     }
@@ -81,7 +85,8 @@ def _welcome_action() -> dict[str, Any]:
 def events() -> dict[str, dict[str, Any]]:
     """The benchmarked events, by name, as the SIP media application sends them."""
     failed = _welcome_action()
-    failed.update(ErrorType="InvalidAudioSource", ErrorMessage="Audio Source parameter is invalid.")
+    error = _events.INVALID_AUDIO_SOURCE
+    failed.update(ErrorType=error, ErrorMessage=_events.ACTION_ERROR_MESSAGES[error])
     event = _events.invocation_event
     return {
         _events.NEW_INBOUND_CALL: event(
@@ -102,7 +107,7 @@ def events() -> dict[str, dict[str, Any]]:
                 "Parameters": {
                     "SipResponseCode": "0",
                     "CallId": CALL_ID,
-                    "ParticipantTag": "LEG-A",
+                    "ParticipantTag": _events.LEG_A,
                 },
             },
         ),

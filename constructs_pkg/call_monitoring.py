@@ -32,7 +32,8 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from constructs_pkg._props import Problems, describe, real_signature
-from constructs_pkg.runtime import metrics
+from constructs_pkg.runtime import contract, metrics
+from constructs_pkg.runtime.events import INVALID_AUDIO_SOURCE
 from constructs_pkg.sip_media_application import SipMediaApplication
 
 # The SMA retries an invocation after 5 s without an answer, then fails the call.
@@ -130,7 +131,7 @@ class CallMonitoring(Construct):
         sample_handler = sip_media_application.sample_handler
         if sample_handler is not None and namespace != metrics.NAMESPACE:
             # The alarms watch this namespace: the sample handler must write to it.
-            sample_handler.add_environment("METRICS_NAMESPACE", namespace)
+            sample_handler.add_environment(contract.METRICS_NAMESPACE, namespace)
         self.alarm_topic_key: kms.Key | None = None
         """The key of the topic this construct made; None for a topic you passed."""
         self.alarm_topic: sns.ITopic = alarm_topic or self._encrypted_topic()
@@ -179,7 +180,7 @@ class CallMonitoring(Construct):
             return self.call_metric(
                 metrics.ACTION_FAILURES,
                 period=period,
-                dimensions={metrics.ERROR_TYPE_DIMENSION: "InvalidAudioSource"},
+                dimensions={metrics.ERROR_TYPE_DIMENSION: INVALID_AUDIO_SOURCE},
             )
         return self.call_metric(_CALL_METRICS[name], period=period)
 

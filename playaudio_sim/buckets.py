@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from constructs_pkg.runtime.catalog import PROMPT_SUFFIX
 from constructs_pkg.s3_keys import deployed_key, key_prefix_problem, normalize_key_prefix
 
 from .intrinsics import NO_VALUE, Resolver, is_intrinsic
@@ -110,9 +111,9 @@ class StoredObject:
 
     @property
     def name(self) -> str:
-        """The key without the deployment's prefix and .wav: the prompt's name."""
+        """The key without the deployment's prefix and .wav (any case): the prompt's name."""
         name = self.key[len(self.prefix) :]
-        return name[:-4] if name.lower().endswith(".wav") else name
+        return name[: -len(PROMPT_SUFFIX)] if name.lower().endswith(PROMPT_SUFFIX) else name
 
     def open(self) -> BinaryIO:
         """The object's bytes: the asset file, or the zip member read into memory."""

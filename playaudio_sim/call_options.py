@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from constructs_pkg.chime_facts import E164_NUMBER
+from constructs_pkg.runtime.actions import DTMF_DIGITS
 
 from .buckets import ObjectStore
 from .readings import Readings
@@ -71,7 +72,7 @@ def parse_keys(text: str) -> list[KeyPress]:
             continue
         digit, _, when = item.partition("@")
         at_ms = _time_ms(when)
-        if len(digit) != 1 or digit not in "0123456789#*" or at_ms is None:
+        if len(digit) != 1 or digit not in DTMF_DIGITS or at_ms is None:
             raise ValueError(
                 f"key press {item!r} is not DIGIT@TIME; expected e.g. '1@2.5s', '#@4s' or "
                 "'5@1500ms' (digits 0-9, # and *)"

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from constructs_pkg.runtime.events import participant
+from constructs_pkg.runtime.events import LEG_A, participant
 
 from . import rules
 from .call_options import CallOptions
@@ -109,7 +109,7 @@ class CallState(ABC):
         caller_number, sma_number = self.options.caller_number, self.options.sma_number
         outbound = self.options.outbound
         self.participant = participant(
-            standin_uuid(setup.sma.id, "call", "LEG-A"),
+            standin_uuid(setup.sma.id, "call", LEG_A),
             to=caller_number if outbound else sma_number,
             from_=sma_number if outbound else caller_number,
             direction="Outbound" if outbound else "Inbound",

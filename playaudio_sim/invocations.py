@@ -14,16 +14,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from constructs_pkg.chime_facts import CHIME_SERVICE_PRINCIPAL
-from constructs_pkg.runtime.actions import (
-    MAX_TRANSACTION_ATTRIBUTES,
-    validate_response,
-)
+from constructs_pkg.runtime.actions import ACTION_HANGUP, validate_response
+from constructs_pkg.runtime.attributes import MAX_TRANSACTION_ATTRIBUTES
 from constructs_pkg.runtime.events import (
-    ACTION_INTERRUPTED,
     HANGUP,
+    IGNORED_RESPONSE_EVENTS,
     INVALID_LAMBDA_RESPONSE,
-    NEW_OUTBOUND_CALL,
-    RINGING,
+    LEG_A,
     SCHEMA_VERSION,
     call_details,
     invocation_event,
@@ -37,8 +34,6 @@ from .policy import Principal, Request, UnsupportedPolicyError, evaluate
 from .results import Outcome
 from .transcript import emitted_metrics
 
-# use-create-call-api: "Any response ... is ignored"; update-sip-call: ACTION_INTERRUPTED's.
-_IGNORED_RESPONSES = (NEW_OUTBOUND_CALL, RINGING, HANGUP, ACTION_INTERRUPTED)
 RETRY_AFTER_S = 5
 HANG_UP_AFTER_S = 20
 SMA_FAILURE_SIP_CODE = 480
@@ -132,7 +127,7 @@ class Invocations(CallState):
                 **(self._assumes(*assumes) if assumes else {}),
             )
             response = self._call_lambda(event)
-            ignored = event_type in _IGNORED_RESPONSES
+            ignored = event_type in IGNORED_RESPONSE_EVENTS
             # invoke-on-call-leg: "If the SIP media application receives a NULL action set,
             # it keeps the existing actions"; read as a missing or null Actions (emptyActions).
             null_actions = (
@@ -309,11 +304,11 @@ class Invocations(CallState):
         event = self._event(
             HANGUP,
             {
-                "Type": "Hangup",
+                "Type": ACTION_HANGUP,
                 "Parameters": {
                     "SipResponseCode": code,
                     "CallId": self.participant["CallId"],
-                    "ParticipantTag": "LEG-A",
+                    "ParticipantTag": LEG_A,
                 },
             },
         )

@@ -19,6 +19,7 @@ from constructs_pkg.runtime.actions import (
     DEFAULT_MAX_NUMBER_OF_DIGITS,
     DEFAULT_MIN_NUMBER_OF_DIGITS,
 )
+from constructs_pkg.runtime.events import INVALID_AUDIO_SOURCE
 
 from . import rules
 from .call_state import CallState, Failed, Reported, action_data_of, failed_action_data
@@ -27,7 +28,7 @@ from .transcript import fmt_time
 
 # The guide's example ACTION_FAILED for "failed to collect the digits" carries
 # InvalidAudioSource; the page names no other error type for it (assumption noInputErrorType).
-DIGITS_NOT_COLLECTED = rules.INVALID_AUDIO_SOURCE
+DIGITS_NOT_COLLECTED = INVALID_AUDIO_SOURCE
 
 
 class Playback(CallState):

@@ -16,6 +16,8 @@ import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from constructs_pkg.runtime.events import SMA_ID_EXAMPLES_FIELD, SMA_ID_FIELD
+
 _GUIDE = "https://docs.aws.amazon.com/chime-sdk/latest/dg/"
 
 
@@ -76,7 +78,8 @@ CONFLICTS: dict[str, Conflict] = {
         ),
         Conflict(
             "smaIdField",
-            ("SipApplicationId", "SipMediaApplicationId"),
+            # The field's name itself: invocations.py puts the id under the chosen one.
+            (SMA_ID_EXAMPLES_FIELD, SMA_ID_FIELD),
             ("case-1", "pstn-invocations"),
             "what is the SMA's id called in an event's CallDetails: SipApplicationId (the "
             "examples of case-1, use-cases, use-case-2, use-create-call-api) or "

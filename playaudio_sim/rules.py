@@ -31,13 +31,14 @@ from typing import Any
 from constructs_pkg.audio.prompt_errors import WavError
 from constructs_pkg.audio.wav import WavInfo, check_prompt
 from constructs_pkg.chime_facts import CHIME_SERVICE_PRINCIPAL, WAV_CONTENT_TYPE
+from constructs_pkg.runtime.events import (
+    ACTION_ERROR_MESSAGES,
+    INVALID_ACTION_PARAMETER,
+    INVALID_AUDIO_SOURCE,
+)
 
 from .buckets import ObjectStore, StoredObject
 from .policy import UnsupportedPolicyError, chime_get_object, evaluate
-
-INVALID_AUDIO_SOURCE = "InvalidAudioSource"
-INVALID_ACTION_PARAMETER = "InvalidActionParameter"
-SYSTEM_EXCEPTION = "SystemException"
 
 _GUIDE = "https://docs.aws.amazon.com/chime-sdk/latest/dg/"
 DOCS = {
@@ -60,13 +61,6 @@ DOCS = {
     "unexpected-hangups": _GUIDE + "unexpected-hangups.html",
 }
 
-# The ErrorMessage texts of the documented examples.
-MESSAGES = {
-    INVALID_AUDIO_SOURCE: "Audio Source parameter value is invalid.",
-    INVALID_ACTION_PARAMETER: "CallId or ParticipantTag parameter for action is invalid.",
-    SYSTEM_EXCEPTION: "System error while running action.",  # play-audio.md, its error table
-}
-
 
 @dataclass(frozen=True)
 class ActionFailure:
@@ -78,7 +72,7 @@ class ActionFailure:
 
     @property
     def error_message(self) -> str:
-        return MESSAGES.get(self.error_type, self.error_type)
+        return ACTION_ERROR_MESSAGES.get(self.error_type, self.error_type)
 
 
 @dataclass(frozen=True)

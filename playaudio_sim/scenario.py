@@ -69,6 +69,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from constructs_pkg.runtime.actions import DTMF_DIGITS
+
 from .call_options import CallOptions, CallUpdate, check_phone_number, parse_keys
 from .call_setup import CallSetup
 from .jsonfile import JsonFileError, describe, read_json
@@ -80,7 +82,7 @@ _CALL = {"direction", "keys", "hangupAt", "callerNumber", "smaNumber", "updates"
 _BUCKET = {"remove"}
 _EXPECT = {"prompts", "failures", "end", "maxInvocations"}
 _OUTCOMES = [outcome.label for outcome in Outcome]
-_KEYS = set("0123456789#*")
+_KEYS = frozenset(DTMF_DIGITS)  # a set: a key is one digit, not any substring
 
 
 class ScenarioError(ValueError):

@@ -222,7 +222,9 @@ def test_only_the_runtime_is_shipped_to_lambda(
     assert shipped == [
         "runtime",
         "runtime/__init__.py",
+        "runtime/_messages.py",
         "runtime/actions.py",
+        "runtime/attributes.py",
         "runtime/catalog.py",
         "runtime/config.py",
         "runtime/contract.py",

@@ -210,7 +210,7 @@ def _parse_metrics_namespace(raw: str | None, errors: list[str]) -> str:
         return metrics.NAMESPACE
     error = metrics.namespace_error(value)
     if error:
-        errors.append(f"METRICS_NAMESPACE: {error}; using {metrics.NAMESPACE!r}")
+        errors.append(f"{contract.METRICS_NAMESPACE}: {error}; using {metrics.NAMESPACE!r}")
         return metrics.NAMESPACE
     return value
 
@@ -240,7 +240,7 @@ def load_config(environ: Mapping[str, str]) -> Config:
     )
     terminators = _parse_terminators(environ.get(contract.PLAYBACK_TERMINATORS), errors)
     repeat = _parse_repeat(environ.get(contract.PLAYBACK_REPEAT), errors)
-    namespace = _parse_metrics_namespace(environ.get("METRICS_NAMESPACE"), errors)
+    namespace = _parse_metrics_namespace(environ.get(contract.METRICS_NAMESPACE), errors)
     for error in errors:
         _logger().error("invalid configuration: %s", error)
     return Config(

@@ -47,6 +47,32 @@ EVENT_TYPES = (
     HANGUP,
 )
 
+IGNORED_RESPONSE_EVENTS = (NEW_OUTBOUND_CALL, RINGING, HANGUP, ACTION_INTERRUPTED)
+"""Events whose response the SMA ignores: RINGING and NEW_OUTBOUND_CALL (use-create-call-api.md:
+"Any response ... is ignored"), ACTION_INTERRUPTED (update-sip-call.md) and HANGUP (the call
+is over; on a one-leg call use-cases.md says the response is ignored)."""
+
+# The participant tags of a call's legs (CallDetails.Participants, and an action's target).
+LEG_A = "LEG-A"
+LEG_B = "LEG-B"
+
+# CallDetails' field with the SIP media application's id (pstn-invocations.md, the event
+# reference), and the name several of the guide's examples (case-1.md, use-cases.md) give it.
+SMA_ID_FIELD = "SipMediaApplicationId"
+SMA_ID_EXAMPLES_FIELD = "SipApplicationId"
+
+# The ErrorType of a failed action (ACTION_FAILED's ActionData): those the guide's pages name.
+INVALID_AUDIO_SOURCE = "InvalidAudioSource"
+SYSTEM_EXCEPTION = "SystemException"
+INVALID_ACTION_PARAMETER = "InvalidActionParameter"
+ACTION_ERROR_TYPES = (INVALID_AUDIO_SOURCE, SYSTEM_EXCEPTION, INVALID_ACTION_PARAMETER)
+# Their ErrorMessage, as the guide's examples write it (for the simulator and the bench).
+ACTION_ERROR_MESSAGES = {
+    INVALID_AUDIO_SOURCE: "Audio Source parameter value is invalid.",
+    INVALID_ACTION_PARAMETER: "CallId or ParticipantTag parameter for action is invalid.",
+    SYSTEM_EXCEPTION: "System error while running action.",  # play-audio.md, its error table
+}
+
 
 def participant(
     call_id: str,
@@ -56,7 +82,7 @@ def participant(
     direction: str,
     start_ms: str,
     status: str | None = None,
-    tag: str = "LEG-A",
+    tag: str = LEG_A,
 ) -> dict[str, Any]:
     """One entry of ``CallDetails.Participants``; ``Status`` only when given."""
     entry: dict[str, Any] = {
@@ -80,7 +106,7 @@ def call_details(
     sma_id: str,
     participants: list[dict[str, Any]],
     attributes: dict[str, str] | None = None,
-    sma_id_field: str = "SipMediaApplicationId",
+    sma_id_field: str = SMA_ID_FIELD,
     sip_rule_id: str | None = None,
 ) -> dict[str, Any]:
     """``CallDetails``: ``TransactionAttributes`` only when not None, ``SipRuleId`` only

@@ -121,17 +121,17 @@ from .actions import (
 from .config import Config, load_config
 from .events import (
     ACTION_FAILED,
-    ACTION_INTERRUPTED,
     ACTION_SUCCESSFUL,
     CALL_ANSWERED,
     CALL_UPDATE_REQUESTED,
     DIGITS_RECEIVED,
     EVENT_TYPES,
-    HANGUP,
+    IGNORED_RESPONSE_EVENTS,
+    INVALID_AUDIO_SOURCE,
     INVALID_LAMBDA_RESPONSE,
     NEW_INBOUND_CALL,
     NEW_OUTBOUND_CALL,
-    RINGING,
+    SCHEMA_VERSION,
     InvocationEvent,
 )
 from .log import handler_logger as _logger
@@ -143,9 +143,6 @@ if TYPE_CHECKING:
 
 FALLBACK_PLAYED = "fallbackPlayed"
 HANGUP_RETRIED = "hangupRetried"
-
-# Events whose answer the service ignores, or that come once the call is over: [] is safe.
-_NO_ACTION_EVENTS = (HANGUP, RINGING, NEW_OUTBOUND_CALL, ACTION_INTERRUPTED)
 
 
 CONFIG = load_config(os.environ)
@@ -214,7 +211,7 @@ def _failure_language(config: Config, event: InvocationEvent, failing: set[str])
 def _on_action_failed(event: InvocationEvent, config: Config) -> dict[str, Any]:
     parameters = event.action_parameters
     actions: list[dict[str, Any]] = []
-    broken_audio = event.error_type == "InvalidAudioSource"
+    broken_audio = event.error_type == INVALID_AUDIO_SOURCE
     # A PlayAudioAndGetDigits failure with InvalidAudioSource is also the guide's example of
     # "fails to collect the number of specified digits": maybe no prompt is broken at all.
     maybe_no_input = broken_audio and event.action_type == ACTION_PLAY_AUDIO_AND_GET_DIGITS
@@ -330,7 +327,8 @@ def handle(event: object, config: Config) -> dict[str, Any]:
         return _on_action_failed(parsed, config)
     if kind == CALL_UPDATE_REQUESTED:
         return _on_call_update(parsed, config)
-    if kind in _NO_ACTION_EVENTS:
+    if kind in IGNORED_RESPONSE_EVENTS:
+        # The service ignores the answer, or the call is over: [] is safe.
         return response([])
     if kind == DIGITS_RECEIVED:
         _logger().warning(
@@ -361,10 +359,11 @@ def handle(event: object, config: Config) -> dict[str, Any]:
 
 
 def _safe_hangup() -> dict[str, Any]:
-    """A valid bare Hangup response built without any code that could fail."""
+    """A valid bare Hangup response built without any code that could fail: a literal, not
+    the builders (only plain str constants)."""
     return {
-        "SchemaVersion": "1.0",
-        "Actions": [{"Type": "Hangup", "Parameters": {"SipResponseCode": "0"}}],
+        "SchemaVersion": SCHEMA_VERSION,
+        "Actions": [{"Type": ACTION_HANGUP, "Parameters": {"SipResponseCode": "0"}}],
     }
 
 

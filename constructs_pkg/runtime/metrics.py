@@ -56,6 +56,7 @@ import sys
 import time
 
 from .actions import ACTION_TYPES
+from .events import ACTION_ERROR_TYPES, SMA_ID_EXAMPLES_FIELD, SMA_ID_FIELD
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -64,9 +65,10 @@ if TYPE_CHECKING:
 
 NAMESPACE = "ChimePlayAudio"
 
+# The metric dimension of the SMA's id: a name of this metrics contract, which alarms and
+# dashboards use. It reads like the CallDetails field it comes from (events.SMA_ID_FIELD),
+# but the two are separate names: the dimension stays if an event renames its field.
 SMA_DIMENSION = "SipMediaApplicationId"
-# The same id, as several of the guide's examples (case-1.md, use-cases.md) name it.
-SMA_ID_EXAMPLES_FIELD = "SipApplicationId"
 # The handler's own function name: what the alarms watch. An alarm by SMA id would
 # reference the SMA, which references the alias, whose rollout references the alarms:
 # CloudFormation refuses the cycle. The name comes from Lambda's AWS_LAMBDA_FUNCTION_NAME.
@@ -90,7 +92,7 @@ METRIC_NAMES = (
 UNIT = "Count"
 UNKNOWN = "unknown"
 OTHER = "Other"
-ERROR_TYPES = ("InvalidAudioSource", "SystemException", "InvalidActionParameter", OTHER)
+ERROR_TYPES = (*ACTION_ERROR_TYPES, OTHER)
 
 _BY_SMA_AND_FUNCTION = ((SMA_DIMENSION,), (FUNCTION_DIMENSION,))
 DIMENSION_SETS: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -188,7 +190,7 @@ def sma_id_of(event: object) -> str:
     absent, empty or null) its SipApplicationId (the name case-1.md's and use-cases.md's
     examples give it), if it looks like an id; else "unknown"."""
     details = _object(_object(event).get("CallDetails"))
-    value = details.get(SMA_DIMENSION) or details.get(SMA_ID_EXAMPLES_FIELD)
+    value = details.get(SMA_ID_FIELD) or details.get(SMA_ID_EXAMPLES_FIELD)
     if (
         isinstance(value, str)
         and 0 < len(value) <= MAX_SMA_ID_LENGTH

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from constructs_pkg.runtime.events import SYSTEM_EXCEPTION
 from playaudio_sim import rules
 from playaudio_sim.call_setup import CallSetup
 from playaudio_sim.engine import CallResult, CallUpdate, Outcome
@@ -60,7 +61,7 @@ def test_a_system_exception_carries_the_message_play_audio_documents() -> None:
     # play-audio's error table (8031d12): "System error while running action."; never
     # "executing".
     doc = rules.DOCS["play-audio"]
-    failure = rules.ActionFailure(rules.SYSTEM_EXCEPTION, "the SMA failed", doc)
+    failure = rules.ActionFailure(SYSTEM_EXCEPTION, "the SMA failed", doc)
     assert failure.error_message == "System error while running action."
 
 

@@ -7,18 +7,17 @@ from typing import Any
 
 import pytest
 from runtime.actions import (
-    MAX_TRANSACTION_ATTRIBUTES_BYTES,
     hangup,
     pause,
     play_audio,
     play_audio_and_get_digits,
     response,
     s3_audio_source,
-    transaction_attributes_size,
     validate_action,
     validate_parameters,
     validate_response,
 )
+from runtime.attributes import MAX_TRANSACTION_ATTRIBUTES_BYTES, transaction_attributes_size
 
 SOURCE = {"Type": "S3", "BucketName": "bucket-name", "Key": "wave-file.wav"}
 FAILURE = {"Type": "S3", "BucketName": "bucket-name", "Key": "audio-file-failure.wav"}
