@@ -38,17 +38,14 @@ PROMPT_NAMES = ("error", "goodbye", "welcome")
 def catalog_document(extra_prompts: int = 0) -> dict[str, Any]:
     """The sample app's catalog (3 prompts), with ``extra_prompts`` more in nested folders
     with long names, as a large IVR has them."""
-    prompts = {name: f"{1320 + 10 * i},8000,1" for i, name in enumerate(PROMPT_NAMES)}
+    prompts = {name: (1320 + 10 * i, 8000, 1) for i, name in enumerate(PROMPT_NAMES)}
     for i in range(extra_prompts):
         name = f"department-{i % 40:02}/menu {i % 13}/option {i:05} - please hold the line"
-        prompts[name] = f"{2000 + i % 997},8000,1"
-    return {
-        "format": _catalog.CATALOG_FORMAT,
-        "catalog": "PlayAudioStack/PromptFiles",
-        "keyPrefix": "prompts/",
-        "languages": [],
-        "prompts": prompts,
-    }
+        prompts[name] = (2000 + i % 997, 8000, 1)
+    document: dict[str, Any] = _catalog.document(
+        "PlayAudioStack/PromptFiles", "prompts/", [], prompts
+    )
+    return document
 
 
 def handler_environment(folder: Path, extra_prompts: int = 0) -> dict[str, str]:
