@@ -21,11 +21,12 @@ from constructs import Construct
 
 from constructs_pkg import compliance
 from constructs_pkg._lambda import package_function
+from constructs_pkg.custom_resources import FOLDER, HANDLER_TIMEOUT_SECONDS
 
 # The handlers keep one deadline per event, from the Lambda context's remaining time
 # (custom_resources/_deadline.py: CALL_SECONDS, RESPONSE_SECONDS): they fail with the cause
 # before this.
-HANDLER_TIMEOUT = cdk.Duration.minutes(2)
+HANDLER_TIMEOUT = cdk.Duration.seconds(HANDLER_TIMEOUT_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def chime_api_provider(
     exemptions: compliance.OwnFunctionExemptions,
     statements: Sequence[iam.PolicyStatement],
 ) -> ChimeApiProvider:
-    """The handler ``handler`` (``custom_resources.<module>.on_event``) behind a provider framework.
+    """The handler ``handler`` (``custom_resources.entry_point``) behind a provider framework.
 
     :param description: the function's description.
     :param role_description: the description of the handler's own role.
@@ -58,7 +59,7 @@ def chime_api_provider(
     function = package_function(
         scope,
         "Handler",
-        folder="custom_resources",
+        folder=FOLDER,
         handler=handler,
         memory_size=256,
         timeout=HANDLER_TIMEOUT,

@@ -26,6 +26,10 @@ from constructs_pkg.s3_keys import normalize_unchecked
 
 SERVER_ACCESS_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
 
+# The id after 'sma/' is narrower than custom_resources.SMA_ID (any id without blanks, ':'
+# or '/', which the handlers check): ids are UUIDs, grant_play has refused anything but
+# letters, digits and '-' since it was written, and taking SMA_ID would widen what synth
+# accepts.
 _SMA_ARN = re.compile(r"arn:aws[a-z-]*:chime:[a-z0-9-]+:(?P<account>\d{12}):sma/[A-Za-z0-9-]+")
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _IP_ADDRESS = re.compile(r"\d+\.\d+\.\d+\.\d+")

@@ -24,7 +24,14 @@ from constructs import Construct, IConstruct
 from constructs_pkg import compliance
 from constructs_pkg._props import Problems, describe, real_signature
 from constructs_pkg._provider import chime_api_provider
-from constructs_pkg.custom_resources import SIP_MESSAGE_LOGS_ACTIONS
+from constructs_pkg.custom_resources import (
+    BOOLEAN_TEXTS,
+    ENABLE_MESSAGE_LOGS,
+    SIP_MESSAGE_LOGS_ACTIONS,
+    SIP_MESSAGE_LOGS_HANDLER,
+    SIP_MESSAGE_LOGS_TYPE,
+    SMA_ID_PROPERTY,
+)
 from constructs_pkg.sip_media_application import SipMediaApplication
 
 SIP_MESSAGES_LOG_GROUP_PREFIX = "/aws/ChimeSipMediaApplicationSipMessages/"
@@ -91,7 +98,7 @@ class SipMessageLogs(Construct):
 
         made = chime_api_provider(
             self,
-            handler="custom_resources.sip_message_logs.on_event",
+            handler=SIP_MESSAGE_LOGS_HANDLER,
             description="Custom resource: a Chime SMA's SIP message logging (chime-sdk-voice).",
             role_description="Turns SIP message logging of one Chime SMA on or off; writes its "
             "logs.",
@@ -107,11 +114,11 @@ class SipMessageLogs(Construct):
             self,
             "Resource",
             service_token=made.provider.service_token,
-            resource_type="Custom::ChimeSipMessageLogs",
+            resource_type=SIP_MESSAGE_LOGS_TYPE,
             properties={
-                "SipMediaApplicationId": sip_media_application.sma_id,
+                SMA_ID_PROPERTY: sip_media_application.sma_id,
                 # As CloudFormation hands it to the handler anyway: a string.
-                "EnableSipMediaApplicationMessageLogs": "true" if enabled else "false",
+                ENABLE_MESSAGE_LOGS: BOOLEAN_TEXTS[enabled],
             },
         )
         if owned is not None:

@@ -27,7 +27,22 @@ from constructs_pkg.chime_facts import (
     SMA_ID,
     SMA_REGIONS,
 )
-from constructs_pkg.custom_resources import HOSTNAME, SIP_RULE_ACTIONS
+from constructs_pkg.custom_resources import (
+    AWS_REGION,
+    HOSTNAME,
+    NAME,
+    PRIORITY,
+    REQUEST_URI_HOSTNAME,
+    SIP_RULE_ACTIONS,
+    SIP_RULE_HANDLER,
+    SIP_RULE_TYPE,
+    SMA_ID_PROPERTY,
+    TARGET_APPLICATIONS,
+    TO_PHONE_NUMBER,
+    TRIGGER_TYPE,
+    TRIGGER_VALUE,
+    TriggerType,
+)
 from constructs_pkg.sip_media_application import SipMediaApplication
 
 
@@ -80,10 +95,11 @@ class SipRule(Construct):
             failover_targets=failover_targets,
             name=self.rule_name,
         )
+        self.trigger_type: TriggerType
         if phone_number is not None:
-            self.trigger_type, self.trigger_value = "ToPhoneNumber", phone_number
+            self.trigger_type, self.trigger_value = TO_PHONE_NUMBER, phone_number
         else:
-            self.trigger_type, self.trigger_value = "RequestUriHostname", str(request_uri_hostname)
+            self.trigger_type, self.trigger_value = REQUEST_URI_HOSTNAME, str(request_uri_hostname)
         _claim_trigger(self)
 
         provider = self._provider()
@@ -91,16 +107,16 @@ class SipRule(Construct):
             self,
             "Resource",
             service_token=provider.service_token,
-            resource_type="Custom::ChimeSipRule",
+            resource_type=SIP_RULE_TYPE,
             properties={
-                "Name": self.rule_name,
-                "TriggerType": self.trigger_type,
-                "TriggerValue": self.trigger_value,
-                "TargetApplications": [
+                NAME: self.rule_name,
+                TRIGGER_TYPE: self.trigger_type,
+                TRIGGER_VALUE: self.trigger_value,
+                TARGET_APPLICATIONS: [
                     {
-                        "SipMediaApplicationId": target.sip_media_application_id,
-                        "Priority": str(target.priority),
-                        "AwsRegion": target.aws_region,
+                        SMA_ID_PROPERTY: target.sip_media_application_id,
+                        PRIORITY: str(target.priority),
+                        AWS_REGION: target.aws_region,
                     }
                     for target in targets
                 ],
@@ -112,7 +128,7 @@ class SipRule(Construct):
         """The provider of the handler, which may make the SIP rule API calls and no others."""
         made = chime_api_provider(
             self,
-            handler="custom_resources.sip_rule.on_event",
+            handler=SIP_RULE_HANDLER,
             description="Custom resource: a Chime SIP rule (chime-sdk-voice API).",
             role_description="Creates, updates, deletes one Chime SIP rule; writes its logs.",
             exemptions=compliance.SIP_RULE_HANDLER_EXEMPTIONS,

@@ -34,6 +34,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from . import HANDLER_TIMEOUT_SECONDS
+
 BACKOFF_SECONDS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, 16.0)
 """Sleeps between the attempts of one step: 7 attempts at most, if the deadline allows."""
 
@@ -50,7 +52,7 @@ RESPONSE_SECONDS: float = 3.0
 The framework posts to CloudFormation from its own function (15-minute timeout), so
 this only covers Lambda's hand-back of the result, the last log lines and clock jitter.
 """
-DEFAULT_REMAINING_SECONDS: float = 120.0
+DEFAULT_REMAINING_SECONDS: float = HANDLER_TIMEOUT_SECONDS
 """The time budget when the context cannot tell (a local call): the constructs' Lambda timeout."""
 
 CLIENT_CONFIG = Config(

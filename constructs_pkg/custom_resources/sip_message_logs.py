@@ -51,7 +51,13 @@ from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from botocore.exceptions import ClientError
 
-from . import SIP_MESSAGE_LOGS_ACTIONS, SMA_ID
+from . import (
+    BOOLEAN_TEXTS,
+    ENABLE_MESSAGE_LOGS,
+    SIP_MESSAGE_LOGS_ACTIONS,
+    SMA_ID_PROPERTY,
+    is_sma_id,
+)
 from ._deadline import Deadline, chime_voice_client, error_code, log_event, remaining_seconds
 
 if TYPE_CHECKING:
@@ -63,15 +69,8 @@ logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
 
 # ServiceToken and ServiceTimeout configure the custom resource; CloudFormation passes them on.
-_PROPERTY_KEYS = frozenset(
-    {
-        "ServiceToken",
-        "ServiceTimeout",
-        "SipMediaApplicationId",
-        "EnableSipMediaApplicationMessageLogs",
-    }
-)
-_BOOLEAN_TEXT = {"true": True, "false": False}
+_PROPERTY_KEYS = frozenset({"ServiceToken", "ServiceTimeout", SMA_ID_PROPERTY, ENABLE_MESSAGE_LOGS})
+_BOOLEANS = {text: value for value, text in BOOLEAN_TEXTS.items()}
 
 
 class PropertyError(ValueError):
@@ -100,24 +99,18 @@ class LoggingSpec:
 def parse_properties(props: Mapping[str, Any]) -> LoggingSpec:
     """Validate CloudFormation's string-valued properties; one error lists every problem."""
     errors = [f"unknown property {key!r}" for key in sorted(set(props) - _PROPERTY_KEYS)]
-    sma_id = props.get("SipMediaApplicationId")
+    sma_id = props.get(SMA_ID_PROPERTY)
     if not is_sma_id(sma_id):
-        errors.append(f"SipMediaApplicationId: expected the SMA id (not its ARN), got {sma_id!r}")
-    raw_enabled = props.get("EnableSipMediaApplicationMessageLogs")
+        errors.append(f"{SMA_ID_PROPERTY}: expected the SMA id (not its ARN), got {sma_id!r}")
+    raw_enabled = props.get(ENABLE_MESSAGE_LOGS)
     enabled = _parse_boolean(raw_enabled)
     if enabled is None:
-        errors.append(
-            f"EnableSipMediaApplicationMessageLogs: expected 'true' or 'false', got {raw_enabled!r}"
-        )
+        texts = " or ".join(repr(text) for text in _BOOLEANS)
+        errors.append(f"{ENABLE_MESSAGE_LOGS}: expected {texts}, got {raw_enabled!r}")
     if errors:
         raise PropertyError("Invalid SIP message logging properties: " + "; ".join(errors))
     assert isinstance(sma_id, str) and enabled is not None
     return LoggingSpec(sma_id, enabled)
-
-
-def is_sma_id(raw: object) -> bool:
-    """An SMA id (no ':' or '/', so not an ARN nor a provider framework marker)."""
-    return isinstance(raw, str) and bool(SMA_ID.fullmatch(raw))
 
 
 def _parse_boolean(raw: object) -> bool | None:
@@ -125,7 +118,7 @@ def _parse_boolean(raw: object) -> bool | None:
     if isinstance(raw, bool):
         return raw
     if isinstance(raw, str):
-        return _BOOLEAN_TEXT.get(raw)
+        return _BOOLEANS.get(raw)
     return None
 
 
@@ -223,10 +216,7 @@ def handle(
     sma_logging.apply(spec)
     return {
         "PhysicalResourceId": spec.sma_id,
-        "Data": {
-            "SipMediaApplicationId": spec.sma_id,
-            "EnableSipMediaApplicationMessageLogs": "true" if spec.enabled else "false",
-        },
+        "Data": {SMA_ID_PROPERTY: spec.sma_id, ENABLE_MESSAGE_LOGS: BOOLEAN_TEXTS[spec.enabled]},
     }
 
 

@@ -779,6 +779,21 @@ def test_bad_properties_are_rejected_before_any_call(
         assert expected in str(raised.value)
 
 
+@pytest.mark.parametrize("sma_id", ["a/b", "x:y", "x" * 257, "x" * 300])
+def test_a_target_id_that_is_no_sma_id_is_refused_as_by_the_other_handler(
+    stubber: Stubber, run: Any, sma_id: str
+) -> None:
+    # Once accepted (anything without blanks not starting with 'arn:'); SipRule refuses
+    # these ids at synth and the message-logs handler at deploy, so this one does too.
+    with pytest.raises(sip_rule.PropertyError) as raised:
+        run(event("Create", with_target(SipMediaApplicationId=sma_id)))
+    assert "TargetApplications[0].SipMediaApplicationId: expected the SMA id" in str(raised.value)
+    with pytest.raises(sip_message_logs.PropertyError):
+        sip_message_logs.parse_properties(
+            {"SipMediaApplicationId": sma_id, "EnableSipMediaApplicationMessageLogs": "true"}
+        )
+
+
 def test_all_property_problems_are_reported_together(stubber: Stubber, run: Any) -> None:
     props = {**with_target(Priority="-1"), "Name": "", "TriggerValue": "555"}
 
