@@ -24,7 +24,7 @@ from constructs_pkg._lambda import package_function
 from constructs_pkg.custom_resources import FOLDER, HANDLER_TIMEOUT_SECONDS
 
 # The handlers keep one deadline per event, from the Lambda context's remaining time
-# (custom_resources/_deadline.py: CALL_SECONDS, RESPONSE_SECONDS): they fail with the cause
+# (custom_resources/_framework.py: CALL_SECONDS, RESPONSE_SECONDS): they fail with the cause
 # before this.
 HANDLER_TIMEOUT = cdk.Duration.seconds(HANDLER_TIMEOUT_SECONDS)
 

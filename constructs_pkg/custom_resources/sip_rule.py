@@ -13,7 +13,7 @@ Properties. CloudFormation hands every scalar over as a string:
   ``Priority`` is a whole number >= 1 (``"1"``), one target per region, and the id an SMA
   id (``custom_resources.is_sma_id``, as for ``sip_message_logs``), not its ARN.
 
-Anything else (apart from ``ServiceToken`` and ``ServiceTimeout``) is rejected, all
+Anything else (apart from the framework's ``ServiceToken`` and ``ServiceTimeout``) is rejected, all
 problems in one error.
 
 Behaviour:
@@ -33,7 +33,7 @@ Behaviour:
   never named a rule, so Delete succeeds without calling the API. A UUID that is
   not a rule (a request id) answers NotFoundException.
 
-Retries and deadline: ``_deadline.Deadline``, one per event, shared by every step
+Retries and deadline: ``_framework.Deadline``, one per event, shared by every step
 (ThrottledClientException, ServiceUnavailableException, ServiceFailureException and
 connection errors, with ``BACKOFF_SECONDS``; a retry the Lambda timeout would cut short is
 not taken, and the handler raises, naming the rule, the last API error, the attempts and
@@ -45,7 +45,7 @@ lists again first, so an attempt that did succeed is adopted, not duplicated. An
 error fails at once, naming the rule and the API error.
 
 Why not elsewhere: botocore's retry modes do not know the Lambda deadline and would
-re-send a create without listing first (``_deadline`` says more). The provider framework's
+re-send a create without listing first (``_framework`` says more). The provider framework's
 ``is_complete_handler`` (with ``query_interval``/``total_timeout``) is for polling long
 asynchronous work; every call here is synchronous and the waits are seconds, while it would
 add a second Lambda, a Step Functions state machine and their roles and logs (each with its
@@ -63,7 +63,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -85,11 +85,21 @@ from . import (
     TriggerType,
     is_sma_id,
 )
-from ._deadline import BACKOFF_SECONDS as BACKOFF_SECONDS
-from ._deadline import CALL_SECONDS as CALL_SECONDS
-from ._deadline import DEFAULT_REMAINING_SECONDS as DEFAULT_REMAINING_SECONDS
-from ._deadline import RESPONSE_SECONDS as RESPONSE_SECONDS
-from ._deadline import Deadline, chime_voice_client, error_code, log_event, remaining_seconds
+from ._framework import BACKOFF_SECONDS as BACKOFF_SECONDS
+from ._framework import CALL_SECONDS as CALL_SECONDS
+from ._framework import DEFAULT_REMAINING_SECONDS as DEFAULT_REMAINING_SECONDS
+from ._framework import RESPONSE_SECONDS as RESPONSE_SECONDS
+from ._framework import (
+    Deadline,
+    chime_voice_client,
+    error_code,
+    is_not_found,
+    log_event,
+    remaining_seconds,
+    unknown_properties,
+    unknown_request_type,
+)
+from ._framework import Response as Response
 
 if TYPE_CHECKING:
     from mypy_boto3_chime_sdk_voice.client import ChimeSDKVoiceClient
@@ -104,10 +114,7 @@ logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
 
 _TARGET_KEYS = frozenset({SMA_ID_PROPERTY, PRIORITY, AWS_REGION})
-# ServiceToken and ServiceTimeout configure the custom resource; CloudFormation passes them on.
-_PROPERTY_KEYS = frozenset(
-    {"ServiceToken", "ServiceTimeout", NAME, TRIGGER_TYPE, TRIGGER_VALUE, TARGET_APPLICATIONS}
-)
+_PROPERTY_KEYS = frozenset({NAME, TRIGGER_TYPE, TRIGGER_VALUE, TARGET_APPLICATIONS})
 _MAX_TARGETS = 25
 
 _REGION_RE = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
@@ -124,13 +131,6 @@ class PropertyError(ValueError):
 
 class SipRuleError(RuntimeError):
     """A SIP rule API call failed for good."""
-
-
-class Response(TypedDict):
-    """What the provider framework expects back from ``on_event``."""
-
-    PhysicalResourceId: str
-    Data: NotRequired[dict[str, str]]
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ class RuleSpec:
 
 def parse_properties(props: Mapping[str, Any]) -> RuleSpec:
     """Validate CloudFormation's string-valued properties; one error lists every problem."""
-    errors = [f"unknown property {key!r}" for key in sorted(set(props) - _PROPERTY_KEYS)]
+    errors = unknown_properties(props, _PROPERTY_KEYS)
 
     name = props.get(NAME)
     if not (isinstance(name, str) and CHIME_NAME.fullmatch(name)):
@@ -263,7 +263,7 @@ def _targets_not_visible(spec: RuleSpec) -> Callable[[ClientError], bool]:
         code = error_code(err)
         message = err.response.get("Error", {}).get("Message", "")
         mentions_sma = bool(_SMA_MENTION_RE.search(message)) or any(i in message for i in sma_ids)
-        return code == "NotFoundException" or (code == "BadRequestException" and mentions_sma)
+        return is_not_found(err) or (code == "BadRequestException" and mentions_sma)
 
     return predicate
 
@@ -368,7 +368,7 @@ class _SipRules:
                 with self._call("GetSipRule", rule_id):
                     return self._client.get_sip_rule(SipRuleId=rule_id)["SipRule"]
             except ClientError as err:
-                if error_code(err) == "NotFoundException":
+                if is_not_found(err):
                     return None
                 raise
 
@@ -380,7 +380,7 @@ class _SipRules:
             with self._call("UpdateSipRule", name):
                 self._client.update_sip_rule(SipRuleId=rule_id, Name=name, Disabled=True)
         except ClientError as err:
-            if error_code(err) == "NotFoundException":
+            if is_not_found(err):
                 return False
             raise
         return True
@@ -390,7 +390,7 @@ class _SipRules:
             with self._call("DeleteSipRule", rule_id):
                 self._client.delete_sip_rule(SipRuleId=rule_id)
         except ClientError as err:
-            if error_code(err) != "NotFoundException":
+            if not is_not_found(err):
                 raise
 
 
@@ -429,7 +429,7 @@ def handle(
             str(event.get("PhysicalResourceId", "")), spec, event.get("OldResourceProperties", {})
         )
     else:
-        raise ValueError(f"Unknown RequestType {request_type!r}")
+        raise unknown_request_type(request_type)
     return {"PhysicalResourceId": rule_id, "Data": {"SipRuleId": rule_id}}
 
 

@@ -15,7 +15,7 @@ import custom_resources
 import pytest
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
-from custom_resources import _deadline, sip_message_logs, sip_rule
+from custom_resources import _framework, sip_message_logs, sip_rule
 
 RULE_ID = "3f5f6ec1-6004-494a-b514-1673d62cb8c5"
 NEW_RULE_ID = "7c06ea33-b310-4534-9660-207f13284187"
@@ -852,8 +852,8 @@ def test_both_handlers_share_one_client_made_on_first_use(
         made.append((service, config))
         return client
 
-    monkeypatch.setattr(_deadline.boto3, "client", fake_client)
-    _deadline.chime_voice_client.cache_clear()
+    monkeypatch.setattr(_framework.boto3, "client", fake_client)
+    _framework.chime_voice_client.cache_clear()
     try:
         for _ in range(2):
             sip_rule.on_event(event("Delete", PhysicalResourceId="not-a-rule"), None)
@@ -861,7 +861,7 @@ def test_both_handlers_share_one_client_made_on_first_use(
                 {"RequestType": "Delete", "PhysicalResourceId": "not:an-sma"}, None
             )
     finally:
-        _deadline.chime_voice_client.cache_clear()
+        _framework.chime_voice_client.cache_clear()
 
     assert [service for service, _ in made] == ["chime-sdk-voice"]
     config = made[0][1]
