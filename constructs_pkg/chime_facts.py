@@ -20,12 +20,17 @@ __all__ = [
     "PHONE_NUMBER_REGIONS",
     "SMA_ID",
     "SMA_REGIONS",
+    "SMA_RETRY_SECONDS",
     "SMA_TYPE_REGIONS",
     "WAV_CONTENT_TYPE",
 ]
 
 CHIME_SERVICE_PRINCIPAL = "voiceconnector.chime.amazonaws.com"
 """The principal Chime PSTN audio reads prompts (s3:GetObject) and invokes handlers as."""
+
+SMA_RETRY_SECONDS = 5
+"""An SMA that has no answer from its handler within this many seconds invokes it again
+(Amazon Chime SDK Developer Guide, PSTN audio, timeouts.html): a handler must answer well before."""
 
 WAV_CONTENT_TYPE = "audio/wav"
 """The Content-Type a WAV prompt must carry; ``aws s3 sync`` would label it audio/x-wav."""

@@ -40,7 +40,8 @@ SAMPLE_HANDLER = "runtime.handler.handler"
 # Lambda caps a function's whole environment at 4 KB; the number map leaves room for the
 # sample handler's other variables (about 300 bytes).
 MAX_LANGUAGE_MAP_BYTES = 3072
-# The SMA retries an invocation after 5 s without an answer: finish (or fail) well before.
+# The SMA retries an invocation without an answer after chime_facts.SMA_RETRY_SECONDS:
+# finish (or fail) well before.
 HANDLER_TIMEOUT = cdk.Duration.seconds(3)
 # The alias the SMA invokes, so that a handler change can shift calls over gradually.
 LIVE_ALIAS = "live"

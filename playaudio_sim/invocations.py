@@ -13,7 +13,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from constructs_pkg.chime_facts import CHIME_SERVICE_PRINCIPAL
+from constructs_pkg.chime_facts import CHIME_SERVICE_PRINCIPAL, SMA_RETRY_SECONDS
 from constructs_pkg.runtime.actions import (
     MAX_TRANSACTION_ATTRIBUTES,
     validate_response,
@@ -39,7 +39,8 @@ from .transcript import emitted_metrics
 
 # use-create-call-api: "Any response ... is ignored"; update-sip-call: ACTION_INTERRUPTED's.
 _IGNORED_RESPONSES = (NEW_OUTBOUND_CALL, RINGING, HANGUP, ACTION_INTERRUPTED)
-RETRY_AFTER_S = 5
+RETRY_AFTER_S = SMA_RETRY_SECONDS
+# Inferred, not documented (assumption retriedEvery5sFor20s): so the simulator's, not a Chime fact.
 HANG_UP_AFTER_S = 20
 SMA_FAILURE_SIP_CODE = 480
 
