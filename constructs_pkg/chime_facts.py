@@ -13,7 +13,9 @@ from __future__ import annotations
 from constructs_pkg.custom_resources import CHIME_NAME, E164_NUMBER, SMA_ID
 
 __all__ = [
+    "CHIME_INVOKE_ACTION",
     "CHIME_NAME",
+    "CHIME_PROMPT_READ_ACTION",
     "CHIME_SERVICE_PRINCIPAL",
     "E164_NUMBER",
     "LAYER_MOUNT",
@@ -23,10 +25,21 @@ __all__ = [
     "SMA_RETRY_SECONDS",
     "SMA_TYPE_REGIONS",
     "WAV_CONTENT_TYPE",
+    "sma_arn",
 ]
 
 CHIME_SERVICE_PRINCIPAL = "voiceconnector.chime.amazonaws.com"
 """The principal Chime PSTN audio reads prompts (s3:GetObject) and invokes handlers as."""
+CHIME_PROMPT_READ_ACTION = "s3:GetObject"
+"""What Chime reads a prompt with; a bucket policy must allow it to that principal."""
+CHIME_INVOKE_ACTION = "lambda:InvokeFunction"
+"""What Chime invokes an SMA's handler with; without a permission for it, calls drop."""
+
+
+def sma_arn(partition: str, region: str, account: str, sma_id: str) -> str:
+    """A SIP media application's ARN: what aws:SourceArn holds when Chime acts for it."""
+    return f"arn:{partition}:chime:{region}:{account}:sma/{sma_id}"
+
 
 SMA_RETRY_SECONDS = 5
 """An SMA that has no answer from its handler within this many seconds invokes it again

@@ -26,6 +26,7 @@ from constructs_pkg import compliance
 from constructs_pkg._lambda import package_function
 from constructs_pkg._props import Problems, describe, implements, real_signature
 from constructs_pkg.chime_facts import (
+    CHIME_INVOKE_ACTION,
     CHIME_NAME,
     CHIME_SERVICE_PRINCIPAL,
     E164_NUMBER,
@@ -157,7 +158,7 @@ class SipMediaApplication(Construct):
         function.add_permission(
             "ChimeInvoke",
             principal=iam.ServicePrincipal(CHIME_SERVICE_PRINCIPAL),
-            action="lambda:InvokeFunction",
+            action=CHIME_INVOKE_ACTION,
             source_account=stack.account,
         )
 

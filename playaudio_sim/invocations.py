@@ -13,7 +13,11 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from constructs_pkg.chime_facts import CHIME_SERVICE_PRINCIPAL, SMA_RETRY_SECONDS
+from constructs_pkg.chime_facts import (
+    CHIME_INVOKE_ACTION,
+    CHIME_SERVICE_PRINCIPAL,
+    SMA_RETRY_SECONDS,
+)
 from constructs_pkg.runtime.actions import (
     MAX_TRANSACTION_ATTRIBUTES,
     validate_response,
@@ -52,7 +56,7 @@ class Invocations(CallState):
         setup = self.setup
         request = Request(
             Principal.service(CHIME_SERVICE_PRINCIPAL),
-            "lambda:InvokeFunction",
+            CHIME_INVOKE_ACTION,
             setup.function.invoked_arn,
             {"aws:SourceAccount": setup.sma.account, "aws:SourceArn": setup.sma.arn},
         )
@@ -65,7 +69,7 @@ class Invocations(CallState):
             reason = (
                 f"Chime may not invoke {setup.function.invoked_name}: no AWS::Lambda::Permission "
                 "gives "
-                f"{CHIME_SERVICE_PRINCIPAL} lambda:InvokeFunction ({evaluation.explain()}); "
+                f"{CHIME_SERVICE_PRINCIPAL} {CHIME_INVOKE_ACTION} ({evaluation.explain()}); "
                 "the SMA logs 'Access denied while invoking the AWS Lambda function' and the "
                 "call drops"
             )
