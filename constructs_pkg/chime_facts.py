@@ -4,19 +4,28 @@ and what a name or number may look like; and where Lambda mounts layers, which t
 layer and the simulator's stand-in Lambda both rest on.
 
 Import-light (no CDK): the simulator and the tests import it without loading jsii. The name
-and number patterns live in ``constructs_pkg.custom_resources`` because the SIP rule's Lambda
-asset ships that folder alone; they are re-exported here.
+and number patterns, and what an error says they expect, live in
+``constructs_pkg.custom_resources`` because the SIP rule's Lambda asset ships that folder
+alone; they are re-exported here.
 """
 
 from __future__ import annotations
 
-from constructs_pkg.custom_resources import CHIME_NAME, E164_NUMBER, SMA_ID
+from constructs_pkg.custom_resources import (
+    CHIME_NAME,
+    CHIME_NAME_EXPECTED,
+    E164_EXPECTED,
+    E164_NUMBER,
+    SMA_ID,
+)
 
 __all__ = [
     "CHIME_INVOKE_ACTION",
     "CHIME_NAME",
+    "CHIME_NAME_EXPECTED",
     "CHIME_PROMPT_READ_ACTION",
     "CHIME_SERVICE_PRINCIPAL",
+    "E164_EXPECTED",
     "E164_NUMBER",
     "LAYER_MOUNT",
     "PHONE_NUMBER_REGIONS",

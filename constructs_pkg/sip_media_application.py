@@ -24,11 +24,11 @@ from constructs import Construct
 
 from constructs_pkg import compliance
 from constructs_pkg._lambda import package_function
-from constructs_pkg._props import Problems, describe, implements, real_signature
+from constructs_pkg._props import Problems, check_chime_name, describe, implements, real_signature
 from constructs_pkg.chime_facts import (
     CHIME_INVOKE_ACTION,
-    CHIME_NAME,
     CHIME_SERVICE_PRINCIPAL,
+    E164_EXPECTED,
     E164_NUMBER,
     SMA_REGIONS,
     SMA_TYPE_REGIONS,
@@ -293,10 +293,7 @@ def _check_language_by_number(
         )
     for number, language in value.items():
         if not (isinstance(number, str) and E164_NUMBER.fullmatch(number)):
-            problems.add(
-                f"language_by_number has the number {number!r}; expected E.164 such as "
-                "'+12065550100' (+, country code, up to 15 digits)"
-            )
+            problems.add(f"language_by_number has the number {number!r}; expected {E164_EXPECTED}")
         if language not in languages:
             known = ", ".join(languages) or "none: pass languages=[...] to WavPrompts"
             problems.add(
@@ -327,12 +324,7 @@ def _check(
     problems.check_implements(
         "function", function, lambda_.IFunction, "a lambda.IFunction (function, version or alias)"
     )
-    if (
-        problems.check_type("name", name, str, "a string", optional=False)
-        and not cdk.Token.is_unresolved(str(name))
-        and not CHIME_NAME.fullmatch(str(name))
-    ):
-        problems.add(f"name is {name!r}; expected 1-256 characters of [a-zA-Z0-9 _.-]")
+    check_chime_name(problems, name)
     if not cdk.Token.is_unresolved(region) and region not in SMA_TYPE_REGIONS:
         where = (
             "where SIP media applications exist but CloudFormation has no "

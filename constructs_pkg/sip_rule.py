@@ -18,10 +18,10 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
 from constructs_pkg import compliance
-from constructs_pkg._props import Problems, describe, real_signature
+from constructs_pkg._props import Problems, check_chime_name, describe, real_signature
 from constructs_pkg._provider import chime_api_provider
 from constructs_pkg.chime_facts import (
-    CHIME_NAME,
+    E164_EXPECTED,
     E164_NUMBER,
     PHONE_NUMBER_REGIONS,
     SMA_ID,
@@ -170,12 +170,7 @@ def _check(
         if _check_target(problems, f"failover_targets[{index}]", target):
             targets.append(target)
     _check_trigger(problems, region, phone_number, hostname)
-    if (
-        problems.check_type("name", name, str, "a string", optional=False)
-        and not cdk.Token.is_unresolved(str(name))
-        and not CHIME_NAME.fullmatch(str(name))
-    ):
-        problems.add(f"name is {name!r}; expected 1-256 characters of [a-zA-Z0-9 _.-]")
+    check_chime_name(problems, name)
     priorities = [target.priority for target in targets]
     if any(p < 1 for p in priorities) or len(set(priorities)) != len(priorities):
         problems.add(
@@ -233,10 +228,7 @@ def _check_trigger(problems: Problems, region: str, phone_number: object, hostna
             return
         number = str(phone_number)
         if not cdk.Token.is_unresolved(number) and not E164_NUMBER.fullmatch(number):
-            problems.add(
-                f"phone_number is {number!r}; expected E.164: '+', country code and "
-                "number, at most 15 digits (e.g. '+12065550100')"
-            )
+            problems.add(f"phone_number is {number!r}; expected {E164_EXPECTED}")
         if not cdk.Token.is_unresolved(region) and region not in PHONE_NUMBER_REGIONS:
             problems.add(
                 f"phone_number needs a stack in a region with phone numbers; the stack's region "

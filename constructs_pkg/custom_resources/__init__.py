@@ -51,11 +51,15 @@ BOOLEAN_TEXTS: dict[bool, str] = {True: "true", False: "false"}
 
 CHIME_NAME = re.compile(r"[a-zA-Z0-9 _.-]{1,256}")
 """A SIP media application or SIP rule name."""
+CHIME_NAME_EXPECTED = "1-256 characters of [a-zA-Z0-9 _.-]"
+"""``CHIME_NAME`` as an error message says what it expected."""
 E164_NUMBER = re.compile(r"\+[1-9][0-9]{1,14}")
 """A phone number in E.164: '+', country code and number, at most 15 digits.
 
 The same rule, without ``re``, is ``runtime/config.py``'s ``_is_e164`` (the call-time asset
 cannot import this one); tests/runtime/test_e164_rule.py holds the two to agree."""
+E164_EXPECTED = "E.164: '+', country code and number, at most 15 digits (e.g. '+12065550100')"
+"""``E164_NUMBER`` as an error message says what it expected."""
 SMA_ID = re.compile(r"[^\s:/]{1,256}")
 """A SIP media application id, not its ARN (which ends in ``sma/<id>``). The API documents
 no pattern beyond non-blank; ids seen are UUIDs. No ':' or '/' keeps an ARN out."""

@@ -6,7 +6,7 @@ CloudFormation: ``on_event`` returns ``{"PhysicalResourceId", "Data"}`` or raise
 
 Properties. CloudFormation hands every scalar over as a string:
 
-- ``Name``: 1-256 characters of ``[a-zA-Z0-9 _.-]``.
+- ``Name``: 1-256 characters of ``[a-zA-Z0-9 _.-]`` (``CHIME_NAME``).
 - ``TriggerType``: ``ToPhoneNumber`` or ``RequestUriHostname``.
 - ``TriggerValue``: an E.164 number (``+12065550100``) or a host name.
 - ``TargetApplications``: 1-25 of ``{SipMediaApplicationId, Priority, AwsRegion}``;
@@ -70,6 +70,8 @@ from botocore.exceptions import ClientError
 from . import (
     AWS_REGION,
     CHIME_NAME,
+    CHIME_NAME_EXPECTED,
+    E164_EXPECTED,
     E164_NUMBER,
     HOSTNAME,
     NAME,
@@ -165,7 +167,7 @@ def parse_properties(props: Mapping[str, Any]) -> RuleSpec:
 
     name = props.get(NAME)
     if not (isinstance(name, str) and CHIME_NAME.fullmatch(name)):
-        errors.append(f"{NAME}: expected 1-256 characters of [a-zA-Z0-9 _.-], got {name!r}")
+        errors.append(f"{NAME}: expected {CHIME_NAME_EXPECTED}, got {name!r}")
 
     raw_type = props.get(TRIGGER_TYPE)
     trigger_type = next((t for t in TRIGGER_TYPES if t == raw_type), None)
@@ -176,9 +178,7 @@ def parse_properties(props: Mapping[str, Any]) -> RuleSpec:
     if trigger_type == TO_PHONE_NUMBER and not (
         isinstance(value, str) and E164_NUMBER.fullmatch(value)
     ):
-        errors.append(
-            f"{TRIGGER_VALUE}: expected an E.164 phone number such as '+12065550100', got {value!r}"
-        )
+        errors.append(f"{TRIGGER_VALUE}: expected {E164_EXPECTED}, got {value!r}")
     if trigger_type == REQUEST_URI_HOSTNAME and not (
         isinstance(value, str) and HOSTNAME.fullmatch(value)
     ):

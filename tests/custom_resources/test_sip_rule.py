@@ -734,7 +734,7 @@ def with_target(**target: Any) -> dict[str, Any]:
         ({**PROPS, "Name": "play/audio"}, "Name: expected 1-256 characters"),
         ({**PROPS, "Name": "x" * 257}, "Name: expected 1-256 characters"),
         ({**PROPS, "TriggerType": "FromPhoneNumber"}, "TriggerType: expected one of"),
-        ({**PROPS, "TriggerValue": "2065550100"}, "TriggerValue: expected an E.164 phone number"),
+        ({**PROPS, "TriggerValue": "2065550100"}, "TriggerValue: expected E.164: '+'"),
         (
             {**PROPS, "TriggerType": "RequestUriHostname", "TriggerValue": "not a host"},
             "TriggerValue: expected a host name",
