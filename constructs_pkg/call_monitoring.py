@@ -34,7 +34,7 @@ from constructs import Construct
 from constructs_pkg._props import Problems, describe, real_signature
 from constructs_pkg.chime_facts import SMA_RETRY_SECONDS
 from constructs_pkg.runtime import metrics
-from constructs_pkg.sip_media_application import SipMediaApplication
+from constructs_pkg.sip_media_application import SipMediaApplication, check_sip_media_application
 
 # The SMA retries an invocation without an answer, then fails the call.
 SMA_RETRY_MS = SMA_RETRY_SECONDS * 1000
@@ -354,11 +354,7 @@ def _check(
 ) -> dict[str, AlarmSettings | None]:
     """Every misuse in one error; returns the alarm settings to apply, by name."""
     problems = Problems(f"CallMonitoring '{construct_id}'")
-    if not isinstance(sip_media_application, SipMediaApplication):
-        problems.add(
-            f"sip_media_application is {describe(sip_media_application)}; expected a "
-            "SipMediaApplication"
-        )
+    check_sip_media_application(sip_media_application, problems)
     problems.check_implements("alarm_topic", alarm_topic, sns.ITopic, "an sns.ITopic")
     settings: dict[str, AlarmSettings | None] = dict(DEFAULT_ALARMS)
     known = ", ".join(DEFAULT_ALARMS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any, TypeGuard, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_chime as chime
@@ -241,6 +241,16 @@ class SipMediaApplication(Construct):
         prompts.bind(function)
         self.log_group = function.log_group
         return function
+
+
+def check_sip_media_application(
+    value: object, problems: Problems
+) -> TypeGuard[SipMediaApplication]:
+    """Whether ``value``, another construct's ``sip_media_application``, is a
+    SipMediaApplication; records the problem otherwise."""
+    return problems.check_type(
+        "sip_media_application", value, SipMediaApplication, "a SipMediaApplication", optional=False
+    )
 
 
 def _unqualified(function: lambda_.IFunction) -> lambda_.IFunction:

@@ -22,7 +22,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
 from constructs_pkg import compliance
-from constructs_pkg._props import Problems, describe, real_signature
+from constructs_pkg._props import Problems, real_signature
 from constructs_pkg._provider import chime_api_provider
 from constructs_pkg.custom_resources import (
     BOOLEAN_TEXTS,
@@ -32,7 +32,7 @@ from constructs_pkg.custom_resources import (
     SIP_MESSAGE_LOGS_TYPE,
     SMA_ID_PROPERTY,
 )
-from constructs_pkg.sip_media_application import SipMediaApplication
+from constructs_pkg.sip_media_application import SipMediaApplication, check_sip_media_application
 
 SIP_MESSAGES_LOG_GROUP_PREFIX = "/aws/ChimeSipMediaApplicationSipMessages/"
 """Where the service writes an SMA's SIP message logs: this prefix, then the SMA id."""
@@ -136,11 +136,7 @@ def _check(
 ) -> None:
     """Every misuse in one error naming the prop and value."""
     problems = Problems(f"SipMessageLogs '{construct_id}'")
-    if not isinstance(sip_media_application, SipMediaApplication):
-        problems.add(
-            f"sip_media_application is {describe(sip_media_application)}; expected a "
-            "SipMediaApplication"
-        )
+    check_sip_media_application(sip_media_application, problems)
     problems.check_type("enabled", enabled, bool, "True or False", optional=False)
     problems.check_type(
         "log_retention", log_retention, logs.RetentionDays, "a logs.RetentionDays", optional=False

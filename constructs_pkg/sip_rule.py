@@ -18,7 +18,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
 from constructs_pkg import compliance
-from constructs_pkg._props import Problems, check_chime_name, describe, real_signature
+from constructs_pkg._props import Problems, check_chime_name, real_signature
 from constructs_pkg._provider import chime_api_provider
 from constructs_pkg.chime_facts import (
     E164_EXPECTED,
@@ -43,7 +43,7 @@ from constructs_pkg.custom_resources import (
     TRIGGER_VALUE,
     TriggerType,
 )
-from constructs_pkg.sip_media_application import SipMediaApplication
+from constructs_pkg.sip_media_application import SipMediaApplication, check_sip_media_application
 
 
 @dataclass(frozen=True)
@@ -152,15 +152,11 @@ def _check(
     """The rule's targets, SMA first; every misuse in one error naming the prop and value."""
     problems = Problems(f"SipRule '{construct_id}'")
     targets: list[SipRuleTarget] = []
-    if isinstance(sip_media_application, SipMediaApplication):
-        if problems.check_type("priority", priority, int, "a whole number >= 1", optional=False):
-            targets.append(
-                SipRuleTarget(sip_media_application.sma_id, region, priority)  # type: ignore[arg-type]
-            )
-    else:
-        problems.add(
-            f"sip_media_application is {describe(sip_media_application)}; expected a "
-            "SipMediaApplication"
+    if check_sip_media_application(sip_media_application, problems) and problems.check_type(
+        "priority", priority, int, "a whole number >= 1", optional=False
+    ):
+        targets.append(
+            SipRuleTarget(sip_media_application.sma_id, region, priority)  # type: ignore[arg-type]
         )
     for index, target in enumerate(
         problems.check_sequence(
