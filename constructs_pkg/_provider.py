@@ -20,7 +20,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from constructs_pkg import compliance
-from constructs_pkg._lambda import package_function
+from constructs_pkg._lambda import LOG_RETENTION, package_function
 from constructs_pkg.custom_resources import FOLDER, HANDLER_TIMEOUT_SECONDS
 
 # The handlers keep one deadline per event, from the Lambda context's remaining time
@@ -63,7 +63,7 @@ def chime_api_provider(
         handler=handler,
         memory_size=256,
         timeout=HANDLER_TIMEOUT,
-        log_retention=logs.RetentionDays.THREE_MONTHS,
+        log_retention=LOG_RETENTION,
         description=description,
         role_description=role_description,
         exemptions=exemptions,
@@ -72,7 +72,7 @@ def chime_api_provider(
     assert role is not None, "package_function always gives the function a role"
     for statement in statements:
         role.add_to_principal_policy(statement)
-    provider_logs = logs.LogGroup(scope, "ProviderLogs", retention=logs.RetentionDays.THREE_MONTHS)
+    provider_logs = logs.LogGroup(scope, "ProviderLogs", retention=LOG_RETENTION)
     provider = cr.Provider(scope, "Provider", on_event_handler=function, log_group=provider_logs)
     compliance.exempt_provider_framework(provider, provider_logs)
     return ChimeApiProvider(function, role, provider)

@@ -23,7 +23,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from constructs_pkg import compliance
-from constructs_pkg._lambda import package_function
+from constructs_pkg._lambda import LOG_RETENTION, package_function
 from constructs_pkg._props import Problems, check_chime_name, describe, implements, real_signature
 from constructs_pkg.chime_facts import (
     CHIME_INVOKE_ACTION,
@@ -132,7 +132,7 @@ class SipMediaApplication(Construct):
                 playback_repeat=(
                     contract.DEFAULT_PLAYBACK_REPEAT if playback_repeat is None else playback_repeat
                 ),
-                log_retention=log_retention or logs.RetentionDays.THREE_MONTHS,
+                log_retention=log_retention or LOG_RETENTION,
                 language_by_number=dict(language_by_number or {}),
             )
             function = lambda_.Alias(
