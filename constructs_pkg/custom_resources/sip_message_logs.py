@@ -13,8 +13,8 @@ Properties. CloudFormation hands every scalar over as a string:
 - ``EnableSipMediaApplicationMessageLogs``: ``"true"`` or ``"false"`` (a direct caller may
   pass a bool). Anything else, ``"yes"`` or ``"True"`` included, is rejected.
 
-Anything else (apart from the framework's ``ServiceToken`` and ``ServiceTimeout``) is rejected, all
-problems in one error, before any call.
+Anything else (apart from the framework's ``ServiceToken`` and ``ServiceTimeout``) is
+rejected, all problems in one error, before any call.
 
 Behaviour:
 

@@ -13,8 +13,8 @@ Properties. CloudFormation hands every scalar over as a string:
   ``Priority`` is a whole number >= 1 (``"1"``), one target per region, and the id an SMA
   id (``custom_resources.is_sma_id``, as for ``sip_message_logs``), not its ARN.
 
-Anything else (apart from the framework's ``ServiceToken`` and ``ServiceTimeout``) is rejected, all
-problems in one error.
+Anything else (apart from the framework's ``ServiceToken`` and ``ServiceTimeout``) is
+rejected, all problems in one error.
 
 Behaviour:
 
