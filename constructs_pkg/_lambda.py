@@ -15,6 +15,8 @@ from constructs_pkg import compliance
 # The newest Python runtime in the pinned aws-cdk-lib.
 PYTHON_RUNTIME = lambda_.Runtime.PYTHON_3_14
 _PACKAGE_DIR = Path(__file__).resolve().parent
+LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+"""How long this library's own Lambdas' logs are kept, unless a construct is told otherwise."""
 
 
 def package_function(

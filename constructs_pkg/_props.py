@@ -14,6 +14,7 @@ from typing import Any, TypeVar, cast
 import aws_cdk as cdk
 from constructs import IConstruct
 
+from constructs_pkg.chime_facts import CHIME_NAME, CHIME_NAME_EXPECTED
 from constructs_pkg.s3_keys import key_prefix_problem
 
 
@@ -81,6 +82,17 @@ class Problems:
         if self.found:
             listed = "".join(f"\n  - {problem}" for problem in self.found)
             raise ValueError(f"{self.owner} has {len(self.found)} problems:{listed}")
+
+
+def check_chime_name(problems: Problems, name: object) -> None:
+    """``name``, a SIP media application's or SIP rule's, is a string that Chime takes as a
+    name (``CHIME_NAME``) or a token."""
+    if (
+        problems.check_type("name", name, str, "a string", optional=False)
+        and not cdk.Token.is_unresolved(str(name))
+        and not CHIME_NAME.fullmatch(str(name))
+    ):
+        problems.add(f"name is {name!r}; expected {CHIME_NAME_EXPECTED}")
 
 
 def literal_key_prefix_problem(key_prefix: object, why: str) -> str | None:

@@ -20,12 +20,13 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from constructs_pkg import compliance
-from constructs_pkg._lambda import package_function
+from constructs_pkg._lambda import LOG_RETENTION, package_function
+from constructs_pkg.custom_resources import FOLDER, HANDLER_TIMEOUT_SECONDS
 
 # The handlers keep one deadline per event, from the Lambda context's remaining time
-# (custom_resources/_deadline.py: CALL_SECONDS, RESPONSE_SECONDS): they fail with the cause
+# (custom_resources/_framework.py: CALL_SECONDS, RESPONSE_SECONDS): they fail with the cause
 # before this.
-HANDLER_TIMEOUT = cdk.Duration.minutes(2)
+HANDLER_TIMEOUT = cdk.Duration.seconds(HANDLER_TIMEOUT_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def chime_api_provider(
     exemptions: compliance.OwnFunctionExemptions,
     statements: Sequence[iam.PolicyStatement],
 ) -> ChimeApiProvider:
-    """The handler ``handler`` (``custom_resources.<module>.on_event``) behind a provider framework.
+    """The handler ``handler`` (``custom_resources.entry_point``) behind a provider framework.
 
     :param description: the function's description.
     :param role_description: the description of the handler's own role.
@@ -58,11 +59,11 @@ def chime_api_provider(
     function = package_function(
         scope,
         "Handler",
-        folder="custom_resources",
+        folder=FOLDER,
         handler=handler,
         memory_size=256,
         timeout=HANDLER_TIMEOUT,
-        log_retention=logs.RetentionDays.THREE_MONTHS,
+        log_retention=LOG_RETENTION,
         description=description,
         role_description=role_description,
         exemptions=exemptions,
@@ -71,7 +72,7 @@ def chime_api_provider(
     assert role is not None, "package_function always gives the function a role"
     for statement in statements:
         role.add_to_principal_policy(statement)
-    provider_logs = logs.LogGroup(scope, "ProviderLogs", retention=logs.RetentionDays.THREE_MONTHS)
+    provider_logs = logs.LogGroup(scope, "ProviderLogs", retention=LOG_RETENTION)
     provider = cr.Provider(scope, "Provider", on_event_handler=function, log_group=provider_logs)
     compliance.exempt_provider_framework(provider, provider_logs)
     return ChimeApiProvider(function, role, provider)

@@ -32,12 +32,13 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from constructs_pkg._props import Problems, describe, real_signature
+from constructs_pkg.chime_facts import SMA_RETRY_SECONDS
 from constructs_pkg.runtime import contract, metrics
 from constructs_pkg.runtime.events import INVALID_AUDIO_SOURCE
-from constructs_pkg.sip_media_application import SipMediaApplication
+from constructs_pkg.sip_media_application import SipMediaApplication, check_sip_media_application
 
-# The SMA retries an invocation after 5 s without an answer, then fails the call.
-SMA_RETRY_MS = 5000
+# The SMA retries an invocation without an answer, then fails the call.
+SMA_RETRY_MS = SMA_RETRY_SECONDS * 1000
 ONE_MINUTE = cdk.Duration.minutes(1)
 # PutMetricAlarm: period x evaluation periods at most a day for periods under an hour,
 # at most seven days otherwise.
@@ -64,8 +65,10 @@ DEFAULT_ALARMS: Mapping[str, AlarmSettings] = {
     "HandlerErrors": AlarmSettings(threshold=1, evaluation_periods=3, datapoints_to_alarm=2),
     # Invocations Lambda refused for concurrency: the SMA could not reach the handler.
     "HandlerThrottles": AlarmSettings(threshold=1),
-    # p99 handler duration in ms, against the SMA's 5 s retry: a fifth of it.
-    "HandlerLatency": AlarmSettings(threshold=1000, evaluation_periods=5, datapoints_to_alarm=3),
+    # p99 handler duration in ms, against the SMA's retry: a fifth of it.
+    "HandlerLatency": AlarmSettings(
+        threshold=SMA_RETRY_MS // 5, evaluation_periods=5, datapoints_to_alarm=3
+    ),
     # PlayAudio could not read a prompt: a broken prompt deploy, grant or key.
     "BrokenPrompts": AlarmSettings(threshold=1),
     # The SMA could not use the handler's response.
@@ -263,7 +266,9 @@ class CallMonitoring(Construct):
             for kind in metrics.ERROR_TYPES
         ]
         latency_limit = cloudwatch.HorizontalAnnotation(
-            value=SMA_RETRY_MS, label="SMA retries after 5 s", color=cloudwatch.Color.RED
+            value=SMA_RETRY_MS,
+            label=f"SMA retries after {SMA_RETRY_SECONDS} s",
+            color=cloudwatch.Color.RED,
         )
         widgets: list[cloudwatch.IWidget] = [
             cloudwatch.GraphWidget(
@@ -290,7 +295,7 @@ class CallMonitoring(Construct):
                 ],
             ),
             cloudwatch.GraphWidget(
-                title="Handler latency against the SMA's 5 s retry",
+                title=f"Handler latency against the SMA's {SMA_RETRY_SECONDS} s retry",
                 left=[
                     function.metric_duration(statistic=stat).with_(label=stat)
                     for stat in ("p50", "p99", "Maximum")
@@ -326,7 +331,7 @@ _DESCRIPTIONS = {
     "HandlerThrottles": "Lambda throttled the handler of {sma}: the SMA could not reach it, so "
     "calls failed. Raise the account's concurrency.",
     "HandlerLatency": "The handler of {sma} answers slowly (p99 duration in ms); the SMA "
-    "retries after 5 s and then fails the call.",
+    f"retries after {SMA_RETRY_SECONDS} s and then fails the call.",
     "BrokenPrompts": "PlayAudio could not read a prompt of {sma} (InvalidAudioSource): check "
     "the prompt deployment, the bucket policy and the keys.",
     "InvalidResponses": "The SMA {sma} could not use the handler's response "
@@ -350,11 +355,7 @@ def _check(
 ) -> dict[str, AlarmSettings | None]:
     """Every misuse in one error; returns the alarm settings to apply, by name."""
     problems = Problems(f"CallMonitoring '{construct_id}'")
-    if not isinstance(sip_media_application, SipMediaApplication):
-        problems.add(
-            f"sip_media_application is {describe(sip_media_application)}; expected a "
-            "SipMediaApplication"
-        )
+    check_sip_media_application(sip_media_application, problems)
     problems.check_implements("alarm_topic", alarm_topic, sns.ITopic, "an sns.ITopic")
     settings: dict[str, AlarmSettings | None] = dict(DEFAULT_ALARMS)
     known = ", ".join(DEFAULT_ALARMS)

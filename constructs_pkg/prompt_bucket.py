@@ -21,12 +21,17 @@ from constructs import Construct
 
 from constructs_pkg import compliance
 from constructs_pkg._props import Problems, literal_key_prefix_problem, real_signature
-from constructs_pkg.chime_facts import CHIME_SERVICE_PRINCIPAL
+from constructs_pkg.chime_facts import CHIME_PROMPT_READ_ACTION, CHIME_SERVICE_PRINCIPAL, sma_arn
 from constructs_pkg.s3_keys import normalize_unchecked
 
 SERVER_ACCESS_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
 
+# chime_facts.sma_arn, parsed. The id after 'sma/' is narrower than custom_resources.SMA_ID
+# (any id without blanks, ':' or '/', which the handlers check): ids are UUIDs, grant_play
+# has refused anything but letters, digits and '-' since it was written, and taking SMA_ID
+# would widen what synth accepts.
 _SMA_ARN = re.compile(r"arn:aws[a-z-]*:chime:[a-z0-9-]+:(?P<account>\d{12}):sma/[A-Za-z0-9-]+")
+_EXAMPLE_SMA_ARN = sma_arn("aws", "us-east-1", "123456789012", "<sma-id>")
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _IP_ADDRESS = re.compile(r"\d+\.\d+\.\d+\.\d+")
 
@@ -147,7 +152,7 @@ class PromptBucket(Construct):
         statement = iam.PolicyStatement(
             sid=f"ChimePlayAudioRead{len(self._grants)}",
             principals=[iam.ServicePrincipal(CHIME_SERVICE_PRINCIPAL)],
-            actions=["s3:GetObject"],
+            actions=[CHIME_PROMPT_READ_ACTION],
             resources=[self.bucket.arn_for_objects(f"{key_prefix}*")],
             conditions={
                 "StringEquals": {
@@ -270,7 +275,7 @@ def _sma_arn_problem(sma_arn: str, stack_account: str) -> str | None:
     if match is None:
         return (
             f"sma_arn is {sma_arn!r}; expected a SIP media application ARN like "
-            "'arn:aws:chime:us-east-1:123456789012:sma/<sma-id>' (or a token such as "
+            f"{_EXAMPLE_SMA_ARN!r} (or a token such as "
             "CfnSipMediaApplication.attr_sip_media_application_arn)"
         )
     if not cdk.Token.is_unresolved(stack_account) and match["account"] != stack_account:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any, TypeGuard, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_chime as chime
@@ -23,11 +23,12 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from constructs_pkg import compliance
-from constructs_pkg._lambda import package_function
-from constructs_pkg._props import Problems, describe, implements, real_signature
+from constructs_pkg._lambda import LOG_RETENTION, package_function
+from constructs_pkg._props import Problems, check_chime_name, describe, implements, real_signature
 from constructs_pkg.chime_facts import (
-    CHIME_NAME,
+    CHIME_INVOKE_ACTION,
     CHIME_SERVICE_PRINCIPAL,
+    E164_EXPECTED,
     E164_NUMBER,
     SMA_REGIONS,
     SMA_TYPE_REGIONS,
@@ -40,7 +41,8 @@ SAMPLE_HANDLER = "runtime.handler.handler"
 # Lambda caps a function's whole environment at 4 KB; the number map leaves room for the
 # sample handler's other variables (about 300 bytes).
 MAX_LANGUAGE_MAP_BYTES = 3072
-# The SMA retries an invocation after 5 s without an answer: finish (or fail) well before.
+# The SMA retries an invocation without an answer after chime_facts.SMA_RETRY_SECONDS:
+# finish (or fail) well before.
 HANDLER_TIMEOUT = cdk.Duration.seconds(3)
 # The alias the SMA invokes, so that a handler change can shift calls over gradually.
 LIVE_ALIAS = "live"
@@ -130,7 +132,7 @@ class SipMediaApplication(Construct):
                 playback_repeat=(
                     contract.DEFAULT_PLAYBACK_REPEAT if playback_repeat is None else playback_repeat
                 ),
-                log_retention=log_retention or logs.RetentionDays.THREE_MONTHS,
+                log_retention=log_retention or LOG_RETENTION,
                 language_by_number=dict(language_by_number or {}),
             )
             function = lambda_.Alias(
@@ -156,7 +158,7 @@ class SipMediaApplication(Construct):
         function.add_permission(
             "ChimeInvoke",
             principal=iam.ServicePrincipal(CHIME_SERVICE_PRINCIPAL),
-            action="lambda:InvokeFunction",
+            action=CHIME_INVOKE_ACTION,
             source_account=stack.account,
         )
 
@@ -241,6 +243,16 @@ class SipMediaApplication(Construct):
         return function
 
 
+def check_sip_media_application(
+    value: object, problems: Problems
+) -> TypeGuard[SipMediaApplication]:
+    """Whether ``value``, another construct's ``sip_media_application``, is a
+    SipMediaApplication; records the problem otherwise."""
+    return problems.check_type(
+        "sip_media_application", value, SipMediaApplication, "a SipMediaApplication", optional=False
+    )
+
+
 def _unqualified(function: lambda_.IFunction) -> lambda_.IFunction:
     """The function behind an alias or a version (imported ones too), else ``function``."""
     if implements(function, lambda_.IAlias):
@@ -291,10 +303,7 @@ def _check_language_by_number(
         )
     for number, language in value.items():
         if not (isinstance(number, str) and E164_NUMBER.fullmatch(number)):
-            problems.add(
-                f"language_by_number has the number {number!r}; expected E.164 such as "
-                "'+12065550100' (+, country code, up to 15 digits)"
-            )
+            problems.add(f"language_by_number has the number {number!r}; expected {E164_EXPECTED}")
         if language not in languages:
             known = ", ".join(languages) or "none: pass languages=[...] to WavPrompts"
             problems.add(
@@ -325,12 +334,7 @@ def _check(
     problems.check_implements(
         "function", function, lambda_.IFunction, "a lambda.IFunction (function, version or alias)"
     )
-    if (
-        problems.check_type("name", name, str, "a string", optional=False)
-        and not cdk.Token.is_unresolved(str(name))
-        and not CHIME_NAME.fullmatch(str(name))
-    ):
-        problems.add(f"name is {name!r}; expected 1-256 characters of [a-zA-Z0-9 _.-]")
+    check_chime_name(problems, name)
     if not cdk.Token.is_unresolved(region) and region not in SMA_TYPE_REGIONS:
         where = (
             "where SIP media applications exist but CloudFormation has no "

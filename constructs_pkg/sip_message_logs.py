@@ -22,10 +22,17 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
 from constructs_pkg import compliance
-from constructs_pkg._props import Problems, describe, real_signature
+from constructs_pkg._props import Problems, real_signature
 from constructs_pkg._provider import chime_api_provider
-from constructs_pkg.custom_resources import SIP_MESSAGE_LOGS_ACTIONS
-from constructs_pkg.sip_media_application import SipMediaApplication
+from constructs_pkg.custom_resources import (
+    BOOLEAN_TEXTS,
+    ENABLE_MESSAGE_LOGS,
+    SIP_MESSAGE_LOGS_ACTIONS,
+    SIP_MESSAGE_LOGS_HANDLER,
+    SIP_MESSAGE_LOGS_TYPE,
+    SMA_ID_PROPERTY,
+)
+from constructs_pkg.sip_media_application import SipMediaApplication, check_sip_media_application
 
 SIP_MESSAGES_LOG_GROUP_PREFIX = "/aws/ChimeSipMediaApplicationSipMessages/"
 """Where the service writes an SMA's SIP message logs: this prefix, then the SMA id."""
@@ -91,7 +98,7 @@ class SipMessageLogs(Construct):
 
         made = chime_api_provider(
             self,
-            handler="custom_resources.sip_message_logs.on_event",
+            handler=SIP_MESSAGE_LOGS_HANDLER,
             description="Custom resource: a Chime SMA's SIP message logging (chime-sdk-voice).",
             role_description="Turns SIP message logging of one Chime SMA on or off; writes its "
             "logs.",
@@ -107,11 +114,11 @@ class SipMessageLogs(Construct):
             self,
             "Resource",
             service_token=made.provider.service_token,
-            resource_type="Custom::ChimeSipMessageLogs",
+            resource_type=SIP_MESSAGE_LOGS_TYPE,
             properties={
-                "SipMediaApplicationId": sip_media_application.sma_id,
+                SMA_ID_PROPERTY: sip_media_application.sma_id,
                 # As CloudFormation hands it to the handler anyway: a string.
-                "EnableSipMediaApplicationMessageLogs": "true" if enabled else "false",
+                ENABLE_MESSAGE_LOGS: BOOLEAN_TEXTS[enabled],
             },
         )
         if owned is not None:
@@ -129,11 +136,7 @@ def _check(
 ) -> None:
     """Every misuse in one error naming the prop and value."""
     problems = Problems(f"SipMessageLogs '{construct_id}'")
-    if not isinstance(sip_media_application, SipMediaApplication):
-        problems.add(
-            f"sip_media_application is {describe(sip_media_application)}; expected a "
-            "SipMediaApplication"
-        )
+    check_sip_media_application(sip_media_application, problems)
     problems.check_type("enabled", enabled, bool, "True or False", optional=False)
     problems.check_type(
         "log_retention", log_retention, logs.RetentionDays, "a logs.RetentionDays", optional=False

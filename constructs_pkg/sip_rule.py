@@ -18,17 +18,32 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct, IConstruct
 
 from constructs_pkg import compliance
-from constructs_pkg._props import Problems, describe, real_signature
+from constructs_pkg._props import Problems, check_chime_name, real_signature
 from constructs_pkg._provider import chime_api_provider
 from constructs_pkg.chime_facts import (
-    CHIME_NAME,
+    E164_EXPECTED,
     E164_NUMBER,
     PHONE_NUMBER_REGIONS,
     SMA_ID,
     SMA_REGIONS,
 )
-from constructs_pkg.custom_resources import HOSTNAME, SIP_RULE_ACTIONS
-from constructs_pkg.sip_media_application import SipMediaApplication
+from constructs_pkg.custom_resources import (
+    AWS_REGION,
+    HOSTNAME,
+    NAME,
+    PRIORITY,
+    REQUEST_URI_HOSTNAME,
+    SIP_RULE_ACTIONS,
+    SIP_RULE_HANDLER,
+    SIP_RULE_TYPE,
+    SMA_ID_PROPERTY,
+    TARGET_APPLICATIONS,
+    TO_PHONE_NUMBER,
+    TRIGGER_TYPE,
+    TRIGGER_VALUE,
+    TriggerType,
+)
+from constructs_pkg.sip_media_application import SipMediaApplication, check_sip_media_application
 
 
 @dataclass(frozen=True)
@@ -80,10 +95,11 @@ class SipRule(Construct):
             failover_targets=failover_targets,
             name=self.rule_name,
         )
+        self.trigger_type: TriggerType
         if phone_number is not None:
-            self.trigger_type, self.trigger_value = "ToPhoneNumber", phone_number
+            self.trigger_type, self.trigger_value = TO_PHONE_NUMBER, phone_number
         else:
-            self.trigger_type, self.trigger_value = "RequestUriHostname", str(request_uri_hostname)
+            self.trigger_type, self.trigger_value = REQUEST_URI_HOSTNAME, str(request_uri_hostname)
         _claim_trigger(self)
 
         provider = self._provider()
@@ -91,16 +107,16 @@ class SipRule(Construct):
             self,
             "Resource",
             service_token=provider.service_token,
-            resource_type="Custom::ChimeSipRule",
+            resource_type=SIP_RULE_TYPE,
             properties={
-                "Name": self.rule_name,
-                "TriggerType": self.trigger_type,
-                "TriggerValue": self.trigger_value,
-                "TargetApplications": [
+                NAME: self.rule_name,
+                TRIGGER_TYPE: self.trigger_type,
+                TRIGGER_VALUE: self.trigger_value,
+                TARGET_APPLICATIONS: [
                     {
-                        "SipMediaApplicationId": target.sip_media_application_id,
-                        "Priority": str(target.priority),
-                        "AwsRegion": target.aws_region,
+                        SMA_ID_PROPERTY: target.sip_media_application_id,
+                        PRIORITY: str(target.priority),
+                        AWS_REGION: target.aws_region,
                     }
                     for target in targets
                 ],
@@ -112,7 +128,7 @@ class SipRule(Construct):
         """The provider of the handler, which may make the SIP rule API calls and no others."""
         made = chime_api_provider(
             self,
-            handler="custom_resources.sip_rule.on_event",
+            handler=SIP_RULE_HANDLER,
             description="Custom resource: a Chime SIP rule (chime-sdk-voice API).",
             role_description="Creates, updates, deletes one Chime SIP rule; writes its logs.",
             exemptions=compliance.SIP_RULE_HANDLER_EXEMPTIONS,
@@ -136,15 +152,11 @@ def _check(
     """The rule's targets, SMA first; every misuse in one error naming the prop and value."""
     problems = Problems(f"SipRule '{construct_id}'")
     targets: list[SipRuleTarget] = []
-    if isinstance(sip_media_application, SipMediaApplication):
-        if problems.check_type("priority", priority, int, "a whole number >= 1", optional=False):
-            targets.append(
-                SipRuleTarget(sip_media_application.sma_id, region, priority)  # type: ignore[arg-type]
-            )
-    else:
-        problems.add(
-            f"sip_media_application is {describe(sip_media_application)}; expected a "
-            "SipMediaApplication"
+    if check_sip_media_application(sip_media_application, problems) and problems.check_type(
+        "priority", priority, int, "a whole number >= 1", optional=False
+    ):
+        targets.append(
+            SipRuleTarget(sip_media_application.sma_id, region, priority)  # type: ignore[arg-type]
         )
     for index, target in enumerate(
         problems.check_sequence(
@@ -154,12 +166,7 @@ def _check(
         if _check_target(problems, f"failover_targets[{index}]", target):
             targets.append(target)
     _check_trigger(problems, region, phone_number, hostname)
-    if (
-        problems.check_type("name", name, str, "a string", optional=False)
-        and not cdk.Token.is_unresolved(str(name))
-        and not CHIME_NAME.fullmatch(str(name))
-    ):
-        problems.add(f"name is {name!r}; expected 1-256 characters of [a-zA-Z0-9 _.-]")
+    check_chime_name(problems, name)
     priorities = [target.priority for target in targets]
     if any(p < 1 for p in priorities) or len(set(priorities)) != len(priorities):
         problems.add(
@@ -217,10 +224,7 @@ def _check_trigger(problems: Problems, region: str, phone_number: object, hostna
             return
         number = str(phone_number)
         if not cdk.Token.is_unresolved(number) and not E164_NUMBER.fullmatch(number):
-            problems.add(
-                f"phone_number is {number!r}; expected E.164: '+', country code and "
-                "number, at most 15 digits (e.g. '+12065550100')"
-            )
+            problems.add(f"phone_number is {number!r}; expected {E164_EXPECTED}")
         if not cdk.Token.is_unresolved(region) and region not in PHONE_NUMBER_REGIONS:
             problems.add(
                 f"phone_number needs a stack in a region with phone numbers; the stack's region "

@@ -35,6 +35,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from constructs_pkg import chime_facts
+
 STANDIN_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
 LAYER_VERSION_TYPE = "AWS::Lambda::LayerVersion"
@@ -167,8 +169,8 @@ class Resolver:
         return standin_uuid(self.stack_name, logical_id)
 
     def sma_arn(self, logical_id: str) -> str:
-        return (
-            f"arn:{self.partition}:chime:{self.region}:{self.account}:sma/{self.sma_id(logical_id)}"
+        return chime_facts.sma_arn(
+            self.partition, self.region, self.account, self.sma_id(logical_id)
         )
 
     # -- internals ---------------------------------------------------------------------------

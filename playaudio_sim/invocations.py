@@ -13,7 +13,11 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from constructs_pkg.chime_facts import CHIME_SERVICE_PRINCIPAL
+from constructs_pkg.chime_facts import (
+    CHIME_INVOKE_ACTION,
+    CHIME_SERVICE_PRINCIPAL,
+    SMA_RETRY_SECONDS,
+)
 from constructs_pkg.runtime.actions import ACTION_HANGUP, validate_response
 from constructs_pkg.runtime.attributes import MAX_TRANSACTION_ATTRIBUTES
 from constructs_pkg.runtime.events import (
@@ -34,7 +38,8 @@ from .policy import Principal, Request, UnsupportedPolicyError, evaluate
 from .results import Outcome
 from .transcript import emitted_metrics
 
-RETRY_AFTER_S = 5
+RETRY_AFTER_S = SMA_RETRY_SECONDS
+# Inferred, not documented (assumption retriedEvery5sFor20s): so the simulator's, not a Chime fact.
 HANG_UP_AFTER_S = 20
 SMA_FAILURE_SIP_CODE = 480
 
@@ -46,7 +51,7 @@ class Invocations(CallState):
         setup = self.setup
         request = Request(
             Principal.service(CHIME_SERVICE_PRINCIPAL),
-            "lambda:InvokeFunction",
+            CHIME_INVOKE_ACTION,
             setup.function.invoked_arn,
             {"aws:SourceAccount": setup.sma.account, "aws:SourceArn": setup.sma.arn},
         )
@@ -59,7 +64,7 @@ class Invocations(CallState):
             reason = (
                 f"Chime may not invoke {setup.function.invoked_name}: no AWS::Lambda::Permission "
                 "gives "
-                f"{CHIME_SERVICE_PRINCIPAL} lambda:InvokeFunction ({evaluation.explain()}); "
+                f"{CHIME_SERVICE_PRINCIPAL} {CHIME_INVOKE_ACTION} ({evaluation.explain()}); "
                 "the SMA logs 'Access denied while invoking the AWS Lambda function' and the "
                 "call drops"
             )

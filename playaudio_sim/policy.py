@@ -37,6 +37,8 @@ from enum import Enum
 from functools import lru_cache
 from typing import Any
 
+from constructs_pkg.chime_facts import CHIME_PROMPT_READ_ACTION
+
 DOC_EVALUATION_LOGIC = (
     "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html"
 )
@@ -311,7 +313,7 @@ def chime_get_object(
     """The request Chime makes to read a prompt for an SMA, as the bucket policy sees it."""
     return Request(
         Principal.service(service),
-        "s3:GetObject",
+        CHIME_PROMPT_READ_ACTION,
         f"arn:aws:s3:::{bucket}/{key}",
         {
             "aws:SourceAccount": account,

@@ -18,7 +18,15 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Template
 
 from app import build_app
-from constructs_pkg import PromptBucket, SipMediaApplication, SipRule, SipRuleTarget, WavPrompts
+from constructs_pkg import (
+    CallMonitoring,
+    PromptBucket,
+    SipMediaApplication,
+    SipMessageLogs,
+    SipRule,
+    SipRuleTarget,
+    WavPrompts,
+)
 from tests.audio import wavgen
 from tests.templates import chime_statements
 
@@ -445,6 +453,23 @@ def test_sip_rule_for_something_that_is_not_an_sma(prompt_dir: Path) -> None:
     sma = SipMediaApplication(stack, "Sma", function=ivr(stack))
     with pytest.raises(ValueError, match=r"sip_media_application is a CfnSipMediaApplication"):
         SipRule(stack, "Rule", sip_media_application=sma.resource, phone_number="+12065550100")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda stack: SipRule(stack, "C", sip_media_application="sma", phone_number="+12065550100"),
+        lambda stack: SipMessageLogs(stack, "C", sip_media_application="sma"),
+        lambda stack: CallMonitoring(stack, "C", sip_media_application="sma"),
+    ],
+    ids=["SipRule", "SipMessageLogs", "CallMonitoring"],
+)
+def test_every_construct_on_an_sma_says_the_same_of_something_else(
+    make: Callable[[cdk.Stack], object],
+) -> None:
+    with pytest.raises(ValueError) as raised:
+        make(stack_in())
+    assert "sip_media_application is 'sma'; expected a SipMediaApplication" in str(raised.value)
 
 
 # --- the sample app's context ---------------------------------------------------------------

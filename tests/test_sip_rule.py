@@ -161,7 +161,7 @@ def test_only_the_handlers_are_shipped(make_bare_app: Callable[..., cdk.App]) ->
     assert sorted(p.relative_to(asset).as_posix() for p in asset.rglob("*")) == [
         "custom_resources",
         "custom_resources/__init__.py",
-        "custom_resources/_deadline.py",
+        "custom_resources/_framework.py",
         "custom_resources/sip_message_logs.py",
         "custom_resources/sip_rule.py",
     ]

@@ -13,8 +13,8 @@ Properties. CloudFormation hands every scalar over as a string:
 - ``EnableSipMediaApplicationMessageLogs``: ``"true"`` or ``"false"`` (a direct caller may
   pass a bool). Anything else, ``"yes"`` or ``"True"`` included, is rejected.
 
-Anything else (apart from ``ServiceToken`` and ``ServiceTimeout``) is rejected, all
-problems in one error, before any call.
+Anything else (apart from the framework's ``ServiceToken`` and ``ServiceTimeout``) is
+rejected, all problems in one error, before any call.
 
 Behaviour:
 
@@ -33,7 +33,7 @@ Behaviour:
 
 The answer of each put is checked: a setting other than the requested one fails the event.
 
-Retries and deadline: ``_deadline.Deadline``. Create and Update also retry
+Retries and deadline: ``_framework.Deadline``. Create and Update also retry
 NotFoundException: right after an SMA is created, the voice API may not see it yet (the
 SIP rule handler meets the same). Any other error fails at once, naming the SMA and the
 API error.
@@ -47,12 +47,27 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from . import SIP_MESSAGE_LOGS_ACTIONS, SMA_ID
-from ._deadline import Deadline, chime_voice_client, error_code, log_event, remaining_seconds
+from . import (
+    BOOLEAN_TEXTS,
+    ENABLE_MESSAGE_LOGS,
+    SIP_MESSAGE_LOGS_ACTIONS,
+    SMA_ID_PROPERTY,
+    is_sma_id,
+)
+from ._framework import (
+    Deadline,
+    chime_voice_client,
+    is_not_found,
+    log_event,
+    remaining_seconds,
+    unknown_properties,
+    unknown_request_type,
+)
+from ._framework import Response as Response
 
 if TYPE_CHECKING:
     from mypy_boto3_chime_sdk_voice.client import ChimeSDKVoiceClient
@@ -62,16 +77,8 @@ REQUIRED_ACTIONS: tuple[str, ...] = SIP_MESSAGE_LOGS_ACTIONS
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
 
-# ServiceToken and ServiceTimeout configure the custom resource; CloudFormation passes them on.
-_PROPERTY_KEYS = frozenset(
-    {
-        "ServiceToken",
-        "ServiceTimeout",
-        "SipMediaApplicationId",
-        "EnableSipMediaApplicationMessageLogs",
-    }
-)
-_BOOLEAN_TEXT = {"true": True, "false": False}
+_PROPERTY_KEYS = frozenset({SMA_ID_PROPERTY, ENABLE_MESSAGE_LOGS})
+_BOOLEANS = {text: value for value, text in BOOLEAN_TEXTS.items()}
 
 
 class PropertyError(ValueError):
@@ -80,13 +87,6 @@ class PropertyError(ValueError):
 
 class SipMessageLogsError(RuntimeError):
     """The logging setting could not be applied."""
-
-
-class Response(TypedDict):
-    """What the provider framework expects back from ``on_event``."""
-
-    PhysicalResourceId: str
-    Data: NotRequired[dict[str, str]]
 
 
 @dataclass(frozen=True)
@@ -99,25 +99,19 @@ class LoggingSpec:
 
 def parse_properties(props: Mapping[str, Any]) -> LoggingSpec:
     """Validate CloudFormation's string-valued properties; one error lists every problem."""
-    errors = [f"unknown property {key!r}" for key in sorted(set(props) - _PROPERTY_KEYS)]
-    sma_id = props.get("SipMediaApplicationId")
+    errors = unknown_properties(props, _PROPERTY_KEYS)
+    sma_id = props.get(SMA_ID_PROPERTY)
     if not is_sma_id(sma_id):
-        errors.append(f"SipMediaApplicationId: expected the SMA id (not its ARN), got {sma_id!r}")
-    raw_enabled = props.get("EnableSipMediaApplicationMessageLogs")
+        errors.append(f"{SMA_ID_PROPERTY}: expected the SMA id (not its ARN), got {sma_id!r}")
+    raw_enabled = props.get(ENABLE_MESSAGE_LOGS)
     enabled = _parse_boolean(raw_enabled)
     if enabled is None:
-        errors.append(
-            f"EnableSipMediaApplicationMessageLogs: expected 'true' or 'false', got {raw_enabled!r}"
-        )
+        texts = " or ".join(repr(text) for text in _BOOLEANS)
+        errors.append(f"{ENABLE_MESSAGE_LOGS}: expected {texts}, got {raw_enabled!r}")
     if errors:
         raise PropertyError("Invalid SIP message logging properties: " + "; ".join(errors))
     assert isinstance(sma_id, str) and enabled is not None
     return LoggingSpec(sma_id, enabled)
-
-
-def is_sma_id(raw: object) -> bool:
-    """An SMA id (no ':' or '/', so not an ARN nor a provider framework marker)."""
-    return isinstance(raw, str) and bool(SMA_ID.fullmatch(raw))
 
 
 def _parse_boolean(raw: object) -> bool | None:
@@ -125,12 +119,8 @@ def _parse_boolean(raw: object) -> bool | None:
     if isinstance(raw, bool):
         return raw
     if isinstance(raw, str):
-        return _BOOLEAN_TEXT.get(raw)
+        return _BOOLEANS.get(raw)
     return None
-
-
-def _is_not_found(err: ClientError) -> bool:
-    return error_code(err) == "NotFoundException"
 
 
 def _wording(enabled: bool) -> str:
@@ -150,7 +140,7 @@ class _SmaLogging:
             _wording(spec.enabled),
             spec.sma_id,
             lambda: self._put(spec.sma_id, spec.enabled),
-            also_retry=_is_not_found,
+            also_retry=is_not_found,
         )
 
     def turn_off(self, sma_id: str) -> None:
@@ -160,7 +150,7 @@ class _SmaLogging:
             try:
                 self._put(sma_id, False)
             except ClientError as err:
-                if not _is_not_found(err):
+                if not is_not_found(err):
                     raise
                 log_event(logger, logging.INFO, "sma_gone", sma=sma_id)
 
@@ -216,17 +206,14 @@ def handle(
             log_event(logger, logging.INFO, "skip_delete_not_an_sma_id", sma=physical_id)
         return {"PhysicalResourceId": physical_id}
     if request_type not in ("Create", "Update"):
-        raise ValueError(f"Unknown RequestType {request_type!r}")
+        raise unknown_request_type(request_type)
     spec = parse_properties(event.get("ResourceProperties", {}))
     if request_type == "Update" and physical_id != spec.sma_id:
         log_event(logger, logging.INFO, "replace_sma_changed", sma=spec.sma_id, old=physical_id)
     sma_logging.apply(spec)
     return {
         "PhysicalResourceId": spec.sma_id,
-        "Data": {
-            "SipMediaApplicationId": spec.sma_id,
-            "EnableSipMediaApplicationMessageLogs": "true" if spec.enabled else "false",
-        },
+        "Data": {SMA_ID_PROPERTY: spec.sma_id, ENABLE_MESSAGE_LOGS: BOOLEAN_TEXTS[spec.enabled]},
     }
 
 

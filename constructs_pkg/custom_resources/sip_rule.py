@@ -6,14 +6,15 @@ CloudFormation: ``on_event`` returns ``{"PhysicalResourceId", "Data"}`` or raise
 
 Properties. CloudFormation hands every scalar over as a string:
 
-- ``Name``: 1-256 characters of ``[a-zA-Z0-9 _.-]``.
+- ``Name``: 1-256 characters of ``[a-zA-Z0-9 _.-]`` (``CHIME_NAME``).
 - ``TriggerType``: ``ToPhoneNumber`` or ``RequestUriHostname``.
 - ``TriggerValue``: an E.164 number (``+12065550100``) or a host name.
 - ``TargetApplications``: 1-25 of ``{SipMediaApplicationId, Priority, AwsRegion}``;
-  ``Priority`` is a whole number >= 1 (``"1"``), one target per region.
+  ``Priority`` is a whole number >= 1 (``"1"``), one target per region, and the id an SMA
+  id (``custom_resources.is_sma_id``, as for ``sip_message_logs``), not its ARN.
 
-Anything else (apart from ``ServiceToken`` and ``ServiceTimeout``) is rejected, all
-problems in one error.
+Anything else (apart from the framework's ``ServiceToken`` and ``ServiceTimeout``) is
+rejected, all problems in one error.
 
 Behaviour:
 
@@ -32,7 +33,7 @@ Behaviour:
   never named a rule, so Delete succeeds without calling the API. A UUID that is
   not a rule (a request id) answers NotFoundException.
 
-Retries and deadline: ``_deadline.Deadline``, one per event, shared by every step
+Retries and deadline: ``_framework.Deadline``, one per event, shared by every step
 (ThrottledClientException, ServiceUnavailableException, ServiceFailureException and
 connection errors, with ``BACKOFF_SECONDS``; a retry the Lambda timeout would cut short is
 not taken, and the handler raises, naming the rule, the last API error, the attempts and
@@ -44,7 +45,7 @@ lists again first, so an attempt that did succeed is adopted, not duplicated. An
 error fails at once, naming the rule and the API error.
 
 Why not elsewhere: botocore's retry modes do not know the Lambda deadline and would
-re-send a create without listing first (``_deadline`` says more). The provider framework's
+re-send a create without listing first (``_framework`` says more). The provider framework's
 ``is_complete_handler`` (with ``query_interval``/``total_timeout``) is for polling long
 asynchronous work; every call here is synchronous and the waits are seconds, while it would
 add a second Lambda, a Step Functions state machine and their roles and logs (each with its
@@ -62,16 +63,45 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from . import CHIME_NAME, E164_NUMBER, HOSTNAME, SIP_RULE_ACTIONS
-from ._deadline import BACKOFF_SECONDS as BACKOFF_SECONDS
-from ._deadline import CALL_SECONDS as CALL_SECONDS
-from ._deadline import DEFAULT_REMAINING_SECONDS as DEFAULT_REMAINING_SECONDS
-from ._deadline import RESPONSE_SECONDS as RESPONSE_SECONDS
-from ._deadline import Deadline, chime_voice_client, error_code, log_event, remaining_seconds
+from . import (
+    AWS_REGION,
+    CHIME_NAME,
+    CHIME_NAME_EXPECTED,
+    E164_EXPECTED,
+    E164_NUMBER,
+    HOSTNAME,
+    NAME,
+    PRIORITY,
+    REQUEST_URI_HOSTNAME,
+    SIP_RULE_ACTIONS,
+    SMA_ID_PROPERTY,
+    TARGET_APPLICATIONS,
+    TO_PHONE_NUMBER,
+    TRIGGER_TYPE,
+    TRIGGER_TYPES,
+    TRIGGER_VALUE,
+    TriggerType,
+    is_sma_id,
+)
+from ._framework import BACKOFF_SECONDS as BACKOFF_SECONDS
+from ._framework import CALL_SECONDS as CALL_SECONDS
+from ._framework import DEFAULT_REMAINING_SECONDS as DEFAULT_REMAINING_SECONDS
+from ._framework import RESPONSE_SECONDS as RESPONSE_SECONDS
+from ._framework import (
+    Deadline,
+    chime_voice_client,
+    error_code,
+    is_not_found,
+    log_event,
+    remaining_seconds,
+    unknown_properties,
+    unknown_request_type,
+)
+from ._framework import Response as Response
 
 if TYPE_CHECKING:
     from mypy_boto3_chime_sdk_voice.client import ChimeSDKVoiceClient
@@ -85,18 +115,12 @@ REQUIRED_ACTIONS: tuple[str, ...] = SIP_RULE_ACTIONS
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
 
-TriggerType = Literal["ToPhoneNumber", "RequestUriHostname"]
-_TRIGGER_TYPES: tuple[TriggerType, ...] = ("ToPhoneNumber", "RequestUriHostname")
-_TARGET_KEYS = frozenset({"SipMediaApplicationId", "Priority", "AwsRegion"})
-# ServiceToken and ServiceTimeout configure the custom resource; CloudFormation passes them on.
-_PROPERTY_KEYS = frozenset(
-    {"ServiceToken", "ServiceTimeout", "Name", "TriggerType", "TriggerValue", "TargetApplications"}
-)
+_TARGET_KEYS = frozenset({SMA_ID_PROPERTY, PRIORITY, AWS_REGION})
+_PROPERTY_KEYS = frozenset({NAME, TRIGGER_TYPE, TRIGGER_VALUE, TARGET_APPLICATIONS})
 _MAX_TARGETS = 25
 
 _REGION_RE = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
 _PRIORITY_RE = re.compile(r"[1-9][0-9]*")
-_NO_SPACE_RE = re.compile(r"\S+")
 _RULE_ID_RE = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE
 )
@@ -109,13 +133,6 @@ class PropertyError(ValueError):
 
 class SipRuleError(RuntimeError):
     """A SIP rule API call failed for good."""
-
-
-class Response(TypedDict):
-    """What the provider framework expects back from ``on_event``."""
-
-    PhysicalResourceId: str
-    Data: NotRequired[dict[str, str]]
 
 
 @dataclass(frozen=True)
@@ -140,36 +157,34 @@ class RuleSpec:
         """The targets in the shape the API takes."""
         return [
             {"SipMediaApplicationId": t.sma_id, "Priority": t.priority, "AwsRegion": t.region}
-            for t in self.targets
+            for t in self.targets  # the API's own names, which the properties mirror
         ]
 
 
 def parse_properties(props: Mapping[str, Any]) -> RuleSpec:
     """Validate CloudFormation's string-valued properties; one error lists every problem."""
-    errors = [f"unknown property {key!r}" for key in sorted(set(props) - _PROPERTY_KEYS)]
+    errors = unknown_properties(props, _PROPERTY_KEYS)
 
-    name = props.get("Name")
+    name = props.get(NAME)
     if not (isinstance(name, str) and CHIME_NAME.fullmatch(name)):
-        errors.append(f"Name: expected 1-256 characters of [a-zA-Z0-9 _.-], got {name!r}")
+        errors.append(f"{NAME}: expected {CHIME_NAME_EXPECTED}, got {name!r}")
 
-    raw_type = props.get("TriggerType")
-    trigger_type = next((t for t in _TRIGGER_TYPES if t == raw_type), None)
+    raw_type = props.get(TRIGGER_TYPE)
+    trigger_type = next((t for t in TRIGGER_TYPES if t == raw_type), None)
     if trigger_type is None:
-        errors.append(f"TriggerType: expected one of {list(_TRIGGER_TYPES)}, got {raw_type!r}")
+        errors.append(f"{TRIGGER_TYPE}: expected one of {list(TRIGGER_TYPES)}, got {raw_type!r}")
 
-    value = props.get("TriggerValue")
-    if trigger_type == "ToPhoneNumber" and not (
+    value = props.get(TRIGGER_VALUE)
+    if trigger_type == TO_PHONE_NUMBER and not (
         isinstance(value, str) and E164_NUMBER.fullmatch(value)
     ):
-        errors.append(
-            f"TriggerValue: expected an E.164 phone number such as '+12065550100', got {value!r}"
-        )
-    if trigger_type == "RequestUriHostname" and not (
+        errors.append(f"{TRIGGER_VALUE}: expected {E164_EXPECTED}, got {value!r}")
+    if trigger_type == REQUEST_URI_HOSTNAME and not (
         isinstance(value, str) and HOSTNAME.fullmatch(value)
     ):
-        errors.append(f"TriggerValue: expected a host name, got {value!r}")
+        errors.append(f"{TRIGGER_VALUE}: expected a host name, got {value!r}")
 
-    targets = _parse_targets(props.get("TargetApplications"), errors)
+    targets = _parse_targets(props.get(TARGET_APPLICATIONS), errors)
 
     if errors:
         raise PropertyError("Invalid SIP rule properties: " + "; ".join(errors))
@@ -181,49 +196,42 @@ def _parse_targets(raw: object, errors: list[str]) -> tuple[Target, ...]:
     """Validate TargetApplications, appending problems to ``errors``."""
     if not isinstance(raw, list) or not 1 <= len(raw) <= _MAX_TARGETS:
         errors.append(
-            f"TargetApplications: expected a list of 1-{_MAX_TARGETS} targets, got {raw!r}"
+            f"{TARGET_APPLICATIONS}: expected a list of 1-{_MAX_TARGETS} targets, got {raw!r}"
         )
         return ()
     targets: list[Target] = []
     for i, entry in enumerate(raw):
-        where = f"TargetApplications[{i}]"
+        where = f"{TARGET_APPLICATIONS}[{i}]"
         if not isinstance(entry, Mapping):
             errors.append(f"{where}: expected an object, got {entry!r}")
             continue
         if set(entry) != _TARGET_KEYS:
             errors.append(f"{where}: expected exactly {sorted(_TARGET_KEYS)}, got {sorted(entry)}")
             continue
-        sma_id, priority, region = (
-            entry["SipMediaApplicationId"],
-            entry["Priority"],
-            entry["AwsRegion"],
-        )
+        sma_id, priority, region = entry[SMA_ID_PROPERTY], entry[PRIORITY], entry[AWS_REGION]
         found = len(errors)
-        if not _is_sma_id(sma_id):
+        if not is_sma_id(sma_id):
             errors.append(
-                f"{where}.SipMediaApplicationId: expected the SMA id (not its ARN), got {sma_id!r}"
+                f"{where}.{SMA_ID_PROPERTY}: expected the SMA id (not its ARN), got {sma_id!r}"
             )
         number = _parse_priority(priority)
         if number is None:
             errors.append(
-                f"{where}.Priority: expected a whole number >= 1 such as '1', got {priority!r}"
+                f"{where}.{PRIORITY}: expected a whole number >= 1 such as '1', got {priority!r}"
             )
         if not (isinstance(region, str) and _REGION_RE.fullmatch(region)):
             errors.append(
-                f"{where}.AwsRegion: expected a region such as 'us-east-1', got {region!r}"
+                f"{where}.{AWS_REGION}: expected a region such as 'us-east-1', got {region!r}"
             )
         if number is not None and len(errors) == found:
             targets.append(Target(sma_id, number, region))
     regions = [t.region for t in targets]
     duplicates = sorted({r for r in regions if regions.count(r) > 1})
     if duplicates:
-        errors.append(f"TargetApplications: one target per region allowed, repeated {duplicates}")
+        errors.append(
+            f"{TARGET_APPLICATIONS}: one target per region allowed, repeated {duplicates}"
+        )
     return tuple(targets)
-
-
-def _is_sma_id(raw: object) -> bool:
-    """An SMA id, not its ARN (``CfnSipMediaApplication`` exposes both)."""
-    return isinstance(raw, str) and bool(_NO_SPACE_RE.fullmatch(raw)) and not raw.startswith("arn:")
 
 
 def _parse_priority(raw: object) -> int | None:
@@ -255,7 +263,7 @@ def _targets_not_visible(spec: RuleSpec) -> Callable[[ClientError], bool]:
         code = error_code(err)
         message = err.response.get("Error", {}).get("Message", "")
         mentions_sma = bool(_SMA_MENTION_RE.search(message)) or any(i in message for i in sma_ids)
-        return code == "NotFoundException" or (code == "BadRequestException" and mentions_sma)
+        return is_not_found(err) or (code == "BadRequestException" and mentions_sma)
 
     return predicate
 
@@ -296,7 +304,7 @@ class _SipRules:
 
     def update(self, rule_id: str, spec: RuleSpec, old_props: Mapping[str, Any]) -> str:
         """Apply ``spec`` to ``rule_id``; return the id of the rule that now serves it."""
-        old_trigger = (old_props.get("TriggerType"), old_props.get("TriggerValue"))
+        old_trigger = (old_props.get(TRIGGER_TYPE), old_props.get(TRIGGER_VALUE))
         if old_trigger != (spec.trigger_type, spec.trigger_value):
             _log(logging.INFO, "replace_trigger_changed", rule=spec.name, sip_rule_id=rule_id)
             return self.create_or_adopt(spec)
@@ -360,7 +368,7 @@ class _SipRules:
                 with self._call("GetSipRule", rule_id):
                     return self._client.get_sip_rule(SipRuleId=rule_id)["SipRule"]
             except ClientError as err:
-                if error_code(err) == "NotFoundException":
+                if is_not_found(err):
                     return None
                 raise
 
@@ -372,7 +380,7 @@ class _SipRules:
             with self._call("UpdateSipRule", name):
                 self._client.update_sip_rule(SipRuleId=rule_id, Name=name, Disabled=True)
         except ClientError as err:
-            if error_code(err) == "NotFoundException":
+            if is_not_found(err):
                 return False
             raise
         return True
@@ -382,7 +390,7 @@ class _SipRules:
             with self._call("DeleteSipRule", rule_id):
                 self._client.delete_sip_rule(SipRuleId=rule_id)
         except ClientError as err:
-            if error_code(err) != "NotFoundException":
+            if not is_not_found(err):
                 raise
 
 
@@ -421,7 +429,7 @@ def handle(
             str(event.get("PhysicalResourceId", "")), spec, event.get("OldResourceProperties", {})
         )
     else:
-        raise ValueError(f"Unknown RequestType {request_type!r}")
+        raise unknown_request_type(request_type)
     return {"PhysicalResourceId": rule_id, "Data": {"SipRuleId": rule_id}}
 
 

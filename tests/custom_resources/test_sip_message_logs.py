@@ -15,7 +15,7 @@ import custom_resources
 import pytest
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
-from custom_resources import _deadline, sip_message_logs
+from custom_resources import _framework, sip_message_logs
 
 SMA_ID = "8a912ad2-67aa-4852-a892-34a454d370c7"
 OTHER_SMA_ID = "d82f98e7-7557-4b6b-a690-3dcfcbf8ab2e"
@@ -387,7 +387,7 @@ def test_throttling_within_the_deadline_still_succeeds(
     assert clock.sleeps == [1, 2, 4, 8, 16]
 
 
-@pytest.mark.parametrize("call_seconds", [0.2, _deadline.CALL_SECONDS])
+@pytest.mark.parametrize("call_seconds", [0.2, _framework.CALL_SECONDS])
 def test_throttling_past_the_deadline_fails_in_time_with_the_cause(
     script: Stubber, clock: FakeClock, run_for: Any, call_seconds: float
 ) -> None:
@@ -398,7 +398,7 @@ def test_throttling_past_the_deadline_fails_in_time_with_the_cause(
     with pytest.raises(sip_message_logs.SipMessageLogsError) as raised:
         run_for(event("Delete", PhysicalResourceId=SMA_ID), 40)
 
-    assert clock() - start <= 40 - _deadline.RESPONSE_SECONDS
+    assert clock() - start <= 40 - _framework.RESPONSE_SECONDS
     assert re.fullmatch(
         rf"Could not turn off SIP message logging of SMA '{SMA_ID}': "
         r"PutSipMediaApplicationLoggingConfiguration returned ThrottledClientException: Rate "
@@ -429,7 +429,7 @@ def test_the_exact_failure_of_a_throttled_create(
 
 def test_too_little_time_for_one_call_fails_before_calling(script: Stubber, run_for: Any) -> None:
     with pytest.raises(sip_message_logs.SipMessageLogsError) as raised:
-        run_for(event("Create"), _deadline.CALL_SECONDS)
+        run_for(event("Create"), _framework.CALL_SECONDS)
 
     assert str(raised.value) == (
         f"Could not turn on SIP message logging of SMA '{SMA_ID}': "

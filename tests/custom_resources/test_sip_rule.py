@@ -15,7 +15,7 @@ import custom_resources
 import pytest
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
-from custom_resources import _deadline, sip_message_logs, sip_rule
+from custom_resources import _framework, sip_message_logs, sip_rule
 
 RULE_ID = "3f5f6ec1-6004-494a-b514-1673d62cb8c5"
 NEW_RULE_ID = "7c06ea33-b310-4534-9660-207f13284187"
@@ -734,7 +734,7 @@ def with_target(**target: Any) -> dict[str, Any]:
         ({**PROPS, "Name": "play/audio"}, "Name: expected 1-256 characters"),
         ({**PROPS, "Name": "x" * 257}, "Name: expected 1-256 characters"),
         ({**PROPS, "TriggerType": "FromPhoneNumber"}, "TriggerType: expected one of"),
-        ({**PROPS, "TriggerValue": "2065550100"}, "TriggerValue: expected an E.164 phone number"),
+        ({**PROPS, "TriggerValue": "2065550100"}, "TriggerValue: expected E.164: '+'"),
         (
             {**PROPS, "TriggerType": "RequestUriHostname", "TriggerValue": "not a host"},
             "TriggerValue: expected a host name",
@@ -777,6 +777,21 @@ def test_bad_properties_are_rejected_before_any_call(
         with pytest.raises(sip_rule.PropertyError) as raised:
             run(event(request_type, props, **extra))
         assert expected in str(raised.value)
+
+
+@pytest.mark.parametrize("sma_id", ["a/b", "x:y", "x" * 257, "x" * 300])
+def test_a_target_id_that_is_no_sma_id_is_refused_as_by_the_other_handler(
+    stubber: Stubber, run: Any, sma_id: str
+) -> None:
+    # Once accepted (anything without blanks not starting with 'arn:'); SipRule refuses
+    # these ids at synth and the message-logs handler at deploy, so this one does too.
+    with pytest.raises(sip_rule.PropertyError) as raised:
+        run(event("Create", with_target(SipMediaApplicationId=sma_id)))
+    assert "TargetApplications[0].SipMediaApplicationId: expected the SMA id" in str(raised.value)
+    with pytest.raises(sip_message_logs.PropertyError):
+        sip_message_logs.parse_properties(
+            {"SipMediaApplicationId": sma_id, "EnableSipMediaApplicationMessageLogs": "true"}
+        )
 
 
 def test_all_property_problems_are_reported_together(stubber: Stubber, run: Any) -> None:
@@ -837,8 +852,8 @@ def test_both_handlers_share_one_client_made_on_first_use(
         made.append((service, config))
         return client
 
-    monkeypatch.setattr(_deadline.boto3, "client", fake_client)
-    _deadline.chime_voice_client.cache_clear()
+    monkeypatch.setattr(_framework.boto3, "client", fake_client)
+    _framework.chime_voice_client.cache_clear()
     try:
         for _ in range(2):
             sip_rule.on_event(event("Delete", PhysicalResourceId="not-a-rule"), None)
@@ -846,7 +861,7 @@ def test_both_handlers_share_one_client_made_on_first_use(
                 {"RequestType": "Delete", "PhysicalResourceId": "not:an-sma"}, None
             )
     finally:
-        _deadline.chime_voice_client.cache_clear()
+        _framework.chime_voice_client.cache_clear()
 
     assert [service for service, _ in made] == ["chime-sdk-voice"]
     config = made[0][1]

@@ -1,7 +1,13 @@
-"""One deadline per custom-resource event, the retry loop that keeps to it, and the client.
+"""What the chime-sdk-voice handlers (``sip_rule``, ``sip_message_logs``) share: the provider
+framework's contract, one deadline per custom-resource event, the retry loop that keeps to
+it, and the client.
 
-Shared by the chime-sdk-voice handlers (``sip_rule``, ``sip_message_logs``), so that each
-fails in time with the cause instead of Lambda's "Task timed out".
+Contract: ``on_event`` returns a ``Response`` or raises; the properties include
+``FRAMEWORK_PROPERTIES``, which the handlers ignore (``unknown_properties``); a RequestType
+other than Create, Update and Delete is an error (``unknown_request_type``).
+
+The deadline makes each handler fail in time with the cause instead of Lambda's "Task timed
+out".
 
 Deadline: it comes from the Lambda context's ``get_remaining_time_in_millis``
 (``DEFAULT_REMAINING_SECONDS`` without one) less ``RESPONSE_SECONDS`` to hand the answer
@@ -24,15 +30,17 @@ retry loop.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NotRequired, TypedDict, TypeVar
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from . import HANDLER_TIMEOUT_SECONDS
 
 BACKOFF_SECONDS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, 16.0)
 """Sleeps between the attempts of one step: 7 attempts at most, if the deadline allows."""
@@ -50,7 +58,7 @@ RESPONSE_SECONDS: float = 3.0
 The framework posts to CloudFormation from its own function (15-minute timeout), so
 this only covers Lambda's hand-back of the result, the last log lines and clock jitter.
 """
-DEFAULT_REMAINING_SECONDS: float = 120.0
+DEFAULT_REMAINING_SECONDS: float = HANDLER_TIMEOUT_SECONDS
 """The time budget when the context cannot tell (a local call): the constructs' Lambda timeout."""
 
 CLIENT_CONFIG = Config(
@@ -69,6 +77,29 @@ TRANSIENT_CODES = frozenset(
 """chime-sdk-voice errors that say 'try again later' for any operation."""
 
 _T = TypeVar("_T")
+
+FRAMEWORK_PROPERTIES = frozenset({"ServiceToken", "ServiceTimeout"})
+"""They configure the custom resource; CloudFormation passes them on with the properties."""
+NOT_FOUND = "NotFoundException"
+"""The chime-sdk-voice error for an SMA or SIP rule that does not exist (or not yet)."""
+
+
+class Response(TypedDict):
+    """What the provider framework expects back from ``on_event``."""
+
+    PhysicalResourceId: str
+    Data: NotRequired[dict[str, str]]
+
+
+def unknown_properties(props: Mapping[str, object], known: frozenset[str]) -> list[str]:
+    """A problem for each property neither in ``known`` nor one of ``FRAMEWORK_PROPERTIES``."""
+    extra = set(props) - known - FRAMEWORK_PROPERTIES
+    return [f"unknown property {key!r}" for key in sorted(extra)]
+
+
+def unknown_request_type(request_type: object) -> ValueError:
+    """The error for an event that is not a Create, Update or Delete."""
+    return ValueError(f"Unknown RequestType {request_type!r}")
 
 
 class NoTimeForCall(Exception):
@@ -90,6 +121,11 @@ def describe(err: Exception) -> str:
         message = err.response.get("Error", {}).get("Message", "")
         return f"{err.operation_name} returned {error_code(err)}: {message}"
     return f"{type(err).__name__}: {err}"
+
+
+def is_not_found(err: ClientError) -> bool:
+    """Whether the API answered ``NOT_FOUND``."""
+    return error_code(err) == NOT_FOUND
 
 
 def never(err: ClientError) -> bool:
