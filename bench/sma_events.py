@@ -4,8 +4,8 @@ Stdlib only: the cold-start and per-event children import it from the Powertools
 venv's interpreter too. So the event builders and names, the handler's variables and
 defaults, and the catalog's variables and format are loaded by path from
 ``constructs_pkg/runtime/``'s ``events.py``, ``contract.py`` and ``catalog.py`` (which
-import nothing from the package), not imported through ``constructs_pkg`` (whose
-``__init__`` imports aws_cdk).
+import nothing from the package), not imported through ``constructs_pkg``, which the
+Powertools venv does not have installed.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ runtime helper resolve a name per language the same way."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from aws_cdk.assertions import Annotations, Match, Template
 
 from constructs_pkg import PromptBucket, SipMediaApplication, UnknownPromptError, WavPrompts
+from constructs_pkg.chime_facts import E164_EXPECTED
 from constructs_pkg.runtime import catalog
 from tests.audio import wavgen
 
@@ -176,7 +178,10 @@ def test_the_sample_handler_gets_languages_by_number(make_stack: MakeStack, tmp_
 @pytest.mark.parametrize(
     ("by_number", "expected"),
     [
-        ({"2065550100": "es-US"}, r"has the number '2065550100'; expected E.164"),
+        (
+            {"2065550100": "es-US"},
+            re.escape(f"has the number '2065550100'; expected {E164_EXPECTED}"),
+        ),
         ({"+12065550100": "fr-FR"}, r"maps '\+12065550100' to 'fr-FR'; expected one of the "),
         ("es-US", r"language_by_number is 'es-US'.*expected a mapping"),
     ],

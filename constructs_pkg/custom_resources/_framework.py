@@ -58,7 +58,7 @@ RESPONSE_SECONDS: float = 3.0
 The framework posts to CloudFormation from its own function (15-minute timeout), so
 this only covers Lambda's hand-back of the result, the last log lines and clock jitter.
 """
-DEFAULT_REMAINING_SECONDS: float = HANDLER_TIMEOUT_SECONDS
+DEFAULT_REMAINING_SECONDS: float = float(HANDLER_TIMEOUT_SECONDS)
 """The time budget when the context cannot tell (a local call): the constructs' Lambda timeout."""
 
 CLIENT_CONFIG = Config(

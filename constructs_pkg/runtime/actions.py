@@ -24,11 +24,17 @@ Serialization choices:
 from __future__ import annotations
 
 from ._messages import invalid as _invalid
+
+# The TransactionAttributes rules live in attributes.py; re-exported here, where handlers
+# have always imported them.
+from .attributes import MAX_TRANSACTION_ATTRIBUTES as MAX_TRANSACTION_ATTRIBUTES
+from .attributes import MAX_TRANSACTION_ATTRIBUTES_BYTES as MAX_TRANSACTION_ATTRIBUTES_BYTES
 from .attributes import (
-    MAX_TRANSACTION_ATTRIBUTES,
-    attribute_pairs_limit,
-    transaction_attributes_errors,
+    MAX_TRANSACTION_ATTRIBUTES_DOCUMENTED as MAX_TRANSACTION_ATTRIBUTES_DOCUMENTED,
 )
+from .attributes import attribute_pairs_limit as attribute_pairs_limit
+from .attributes import transaction_attributes_errors as transaction_attributes_errors
+from .attributes import transaction_attributes_size as transaction_attributes_size
 from .events import LEG_A, LEG_B, SCHEMA_VERSION
 
 TYPE_CHECKING = False
